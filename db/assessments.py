@@ -1,0 +1,245 @@
+"""Assessments and their answers: item-by-item writes with per-item revisions.
+
+Every function takes the signed-in identity and filters by it: an enterprise user reaches
+only its own enterprise's assessments, a provider only its assigned enterprises'. Answers
+are written one item at a time with the revision the writer last saw; if a colleague has
+changed the item since, the write is refused as a conflict instead of overwriting.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from db import audit
+from db.connection import now, write_txn
+from db.enterprises import visible_enterprise_filter
+from db.identity import AccessDenied, Identity, NotFound
+
+OPEN_STATUSES = ("draft", "returned")
+STATUSES = ("draft", "submitted", "returned", "verified")
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    item_id: str
+    value: Any  # None when cleared or not applicable
+    na_reason: str | None
+    rev: int
+    updated_by: str | None
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    status: str  # "saved", "unchanged", "conflict", "invalid"
+    answer: StoredAnswer | None = None
+    message: str | None = None
+
+
+class ReadOnly(Exception):
+    """The assessment is submitted or verified and cannot be changed."""
+
+
+class Incomplete(Exception):
+    """Submission refused: required items are missing or a check fails."""
+
+    def __init__(self, problems: list):
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+def _visible(db, identity: Identity, assessment_id: int) -> dict:
+    where, params = visible_enterprise_filter(identity)
+    row = next(db.query(
+        f"SELECT a.*, e.name AS enterprise_name FROM assessments a JOIN enterprises e ON e.id = a.enterprise_id "
+        f"WHERE a.id = ? AND {where}", [assessment_id, *params]), None)
+    if row is None:
+        raise NotFound(f"assessment {assessment_id}")
+    return row
+
+
+def get_assessment(db, identity: Identity, assessment_id: int) -> dict:
+    """One assessment the identity may see; NotFound otherwise (no hint that it exists)."""
+    return _visible(db, identity, assessment_id)
+
+
+def _writable(db, identity: Identity, assessment_id: int) -> dict:
+    row = _visible(db, identity, assessment_id)
+    if identity.role != "enterprise" or row["enterprise_id"] != identity.enterprise_id:
+        raise AccessDenied("only the enterprise's own staff fill in its assessments")
+    if row["status"] not in OPEN_STATUSES:
+        raise ReadOnly(f"assessment {assessment_id} is {row['status']}")
+    return row
+
+
+def list_assessments(db, identity: Identity, questionnaire_id: str | None = None) -> list[dict]:
+    """Assessments the identity may see, newest first, with the current self result summary."""
+    where, params = visible_enterprise_filter(identity)
+    extra = ""
+    if questionnaire_id:
+        extra, params = " AND a.questionnaire_id = ?", [*params, questionnaire_id]
+    return list(db.query(
+        "SELECT a.*, e.name AS enterprise_name, "
+        "(SELECT count(*) FROM answers x WHERE x.assessment_id = a.id "
+        " AND (x.value IS NOT NULL OR x.na_reason IS NOT NULL)) AS answered, "
+        "r.score, r.level, r.outcome, r.scoring_version "
+        "FROM assessments a JOIN enterprises e ON e.id = a.enterprise_id "
+        "LEFT JOIN results r ON r.assessment_id = a.id AND r.kind = 'self' AND r.is_current = 1 "
+        f"WHERE {where}{extra} ORDER BY a.id DESC", params))
+
+
+def start_assessment(db, identity: Identity, questionnaire_id: str, questionnaire_version: str) -> tuple[int, bool]:
+    """Open assessment of this questionnaire for the user's enterprise: the existing one, or a new one.
+
+    Returns (assessment id, created). Idempotent: a double click or two colleagues at once
+    get the same open assessment (a partial unique index backs this up).
+    """
+    if identity.role != "enterprise" or not identity.enterprise_id:
+        raise AccessDenied("only enterprise users start assessments")
+    with write_txn(db):
+        row = db.execute(
+            "SELECT id FROM assessments WHERE enterprise_id = ? AND questionnaire_id = ? AND status IN ('draft','returned')",
+            [identity.enterprise_id, questionnaire_id]).fetchone()
+        if row:
+            return row[0], False
+        t = now()
+        cur = db.execute(
+            "INSERT INTO assessments (enterprise_id, questionnaire_id, questionnaire_version, status, created_by, "
+            "created_at, updated_at) VALUES (?,?,?,?,?,?,?)",
+            [identity.enterprise_id, questionnaire_id, questionnaire_version, "draft", identity.user_id, t, t])
+        audit.record(db, identity, "start", "assessment", cur.lastrowid,
+                     new={"questionnaire": questionnaire_id, "version": questionnaire_version})
+        return cur.lastrowid, True
+
+
+def _answer(row) -> StoredAnswer:
+    return StoredAnswer(row["item_id"], None if row["value"] is None else json.loads(row["value"]),
+                        row["na_reason"], row["rev"], row["updated_by_name"], row["updated_at"])
+
+
+def _answers(db, assessment_id: int) -> dict[str, StoredAnswer]:
+    return {r["item_id"]: _answer(r) for r in db.query(
+        "SELECT x.*, u.display_name AS updated_by_name FROM answers x LEFT JOIN users u ON u.id = x.updated_by "
+        "WHERE x.assessment_id = ?", [assessment_id])}
+
+
+def load_answers(db, identity: Identity, assessment_id: int) -> dict[str, StoredAnswer]:
+    """Every stored item of an assessment the identity may see."""
+    _visible(db, identity, assessment_id)
+    return _answers(db, assessment_id)
+
+
+def split_answers(stored: dict[str, StoredAnswer]) -> tuple[dict[str, Any], dict[str, str]]:
+    """(answers, not-applicable reasons) in the shape scoring and relevance take."""
+    answers = {k: a.value for k, a in stored.items() if a.value is not None and a.na_reason is None}
+    na = {k: a.na_reason for k, a in stored.items() if a.na_reason is not None}
+    return answers, na
+
+
+Validator = Callable[[dict[str, Any], dict[str, str]], "str | None"]
+
+
+def save_answer(db, identity: Identity, assessment_id: int, item_id: str, value: Any, *,
+                expected_rev: int, na_reason: str | None = None, validate: Validator | None = None) -> SaveOutcome:
+    """Write one item (value, or not-applicable with a reason) if nobody changed it since ``expected_rev``.
+
+    ``expected_rev`` is the revision the writer saw (0 = no stored row). ``validate`` is
+    called inside the transaction with the answers as they would be after the write and
+    returns an error message to refuse it; a refused write changes nothing.
+    """
+    with write_txn(db):
+        _writable(db, identity, assessment_id)
+        current = _answers(db, assessment_id)
+        existing = current.get(item_id)
+        rev = existing.rev if existing else 0
+        if existing and existing.value == value and existing.na_reason == na_reason:
+            return SaveOutcome("unchanged", existing)
+        if rev != expected_rev:
+            return SaveOutcome("conflict", existing)
+        if validate is not None:
+            answers, na = split_answers(current)
+            answers.pop(item_id, None)
+            na.pop(item_id, None)
+            if na_reason is not None:
+                na[item_id] = na_reason
+            elif value is not None:
+                answers[item_id] = value
+            problem = validate(answers, na)
+            if problem:
+                return SaveOutcome("invalid", existing, problem)
+        t = now()
+        db.execute(
+            "INSERT INTO answers (assessment_id, item_id, value, na_reason, rev, updated_by, updated_at) "
+            "VALUES (?,?,?,?,?,?,?) ON CONFLICT (assessment_id, item_id) DO UPDATE SET value = excluded.value, "
+            "na_reason = excluded.na_reason, rev = excluded.rev, updated_by = excluded.updated_by, "
+            "updated_at = excluded.updated_at",
+            [assessment_id, item_id, None if value is None else json.dumps(value, ensure_ascii=False),
+             na_reason, rev + 1, identity.user_id, t])
+        db.execute("UPDATE assessments SET updated_at = ? WHERE id = ?", [t, assessment_id])
+        saved = StoredAnswer(item_id, value, na_reason, rev + 1, identity.display_name, t)
+        return SaveOutcome("saved", saved)
+
+
+def current_result(db, identity: Identity, assessment_id: int, kind: str = "self") -> dict | None:
+    """The current stored result of an assessment the identity may see."""
+    _visible(db, identity, assessment_id)
+    row = next(db.query("SELECT * FROM results WHERE assessment_id = ? AND kind = ? AND is_current = 1",
+                        [assessment_id, kind]), None)
+    if row:
+        row["detail"] = json.loads(row["detail"])
+    return row
+
+
+def submit(db, identity: Identity, assessment_id: int,
+           compute: Callable[[dict[str, Any], dict[str, str]], dict]) -> tuple[dict, bool]:
+    """Submit an open assessment and store its self result, once.
+
+    ``compute(answers, na)`` returns the result (see scoring.py) or raises Incomplete.
+    Returns (current self result, created). A second submit, from a double click or
+    another tab, finds the assessment already submitted and returns the stored result.
+    """
+    with write_txn(db):
+        row = _visible(db, identity, assessment_id)
+        if identity.role != "enterprise" or row["enterprise_id"] != identity.enterprise_id:
+            raise AccessDenied("only the enterprise's own staff submit its assessments")
+        if row["status"] not in OPEN_STATUSES:
+            existing = next(db.query("SELECT * FROM results WHERE assessment_id = ? AND kind = 'self' "
+                                     "AND is_current = 1", [assessment_id]), None)
+            if existing:
+                existing["detail"] = json.loads(existing["detail"])
+            return existing, False
+        answers, na = split_answers(_answers(db, assessment_id))
+        result = compute(answers, na)
+        t = now()
+        db.execute("UPDATE assessments SET status = 'submitted', submitted_at = ?, submitted_by = ?, updated_at = ? "
+                   "WHERE id = ?", [t, identity.user_id, t, assessment_id])
+        stored = store_result(db, assessment_id, "self", row["questionnaire_id"], row["questionnaire_version"], result)
+        audit.record(db, identity, "submit", "assessment", assessment_id, old={"status": row["status"]},
+                     new={"status": "submitted", "score": result.get("score"), "level": result.get("level"),
+                          "outcome": result.get("outcome"), "scoring_version": result["scoring_version"]})
+        return stored, True
+
+
+def store_result(db, assessment_id: int, kind: str, questionnaire_id: str, questionnaire_version: str,
+                 result: dict) -> dict:
+    """Insert a result as the current one of its kind (inside the caller's transaction).
+
+    Earlier results stay on record, no longer current. Re-storing the same scoring
+    version replaces that version's row.
+    """
+    t = now()
+    db.execute("UPDATE results SET is_current = 0 WHERE assessment_id = ? AND kind = ?", [assessment_id, kind])
+    db.execute("DELETE FROM results WHERE assessment_id = ? AND kind = ? AND scoring_version = ?",
+               [assessment_id, kind, result["scoring_version"]])
+    outcome = result.get("outcome")
+    cur = db.execute(
+        "INSERT INTO results (assessment_id, kind, questionnaire_id, questionnaire_version, scoring_method, "
+        "scoring_version, computed_at, is_current, score, level, outcome, detail) VALUES (?,?,?,?,?,?,?,1,?,?,?,?)",
+        [assessment_id, kind, questionnaire_id, questionnaire_version, result["method"], result["scoring_version"],
+         t, result.get("score"), result.get("level"), None if outcome is None else int(outcome),
+         json.dumps(result, ensure_ascii=False)])
+    row = next(db.query("SELECT * FROM results WHERE id = ?", [cur.lastrowid]))
+    row["detail"] = result
+    return row
