@@ -1,0 +1,72 @@
+"""Filling in and submitting an assessment: questionnaire rules applied to item-by-item writes.
+
+No Streamlit here: pages and tests call these functions with the signed-in identity.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import scoring
+from db import assessments as store
+from db.assessments import Incomplete, SaveOutcome
+from db.identity import Identity
+from questionnaires import registry
+from questionnaires.answers import failed_checks, normalise_value, problems, value_problem
+from questionnaires.model import Questionnaire, Text
+
+
+def questionnaire_of(assessment: dict) -> Questionnaire:
+    return registry.get(assessment["questionnaire_id"], assessment["questionnaire_version"])
+
+
+def save_item(db, identity: Identity, questionnaire: Questionnaire, assessment_id: int, item_id: str, value: Any,
+              *, expected_rev: int, na_reason: str | None = None) -> SaveOutcome:
+    """Validate and store one answer (or a not-applicable declaration) at once.
+
+    Refused without any change when the value is invalid, breaks a consistency check,
+    or a colleague changed the item since ``expected_rev``.
+    """
+    question = questionnaire.questions.get(item_id)
+    section = questionnaire.section(item_id)
+    if question is None and section is None:
+        return SaveOutcome("invalid", message=f"unknown item {item_id!r}")
+    if na_reason is not None:
+        allowed = question.allow_na if question else section.allow_na
+        na_reason = na_reason.strip()
+        if not allowed:
+            return SaveOutcome("invalid", message=Text("此项不允许选择“不适用”", "this item cannot be declared not applicable"))
+        if not na_reason:
+            return SaveOutcome("invalid", message=Text("声明“不适用”时必须填写理由", "a reason is required"))
+        value = None
+    elif question is not None:
+        value = normalise_value(question, value)
+        problem = value_problem(question, value)
+        if problem is not None:
+            return SaveOutcome("invalid", message=problem)
+
+    def consistent(answers, na):
+        for check in failed_checks(questionnaire, answers, na):
+            if item_id in check.question_ids:
+                return check.message
+        return None
+
+    validate = consistent if question is not None and questionnaire.checks else None
+    return store.save_answer(db, identity, assessment_id, item_id, value, expected_rev=expected_rev,
+                             na_reason=na_reason, validate=validate)
+
+
+def submit(db, identity: Identity, assessment_id: int) -> tuple[dict, bool]:
+    """Check completeness, score and store the self result, once. Raises Incomplete with the problems."""
+    assessment = store.get_assessment(db, identity, assessment_id)
+    questionnaire = questionnaire_of(assessment)
+
+    def compute(answers, na):
+        found = problems(questionnaire, answers, na)
+        if found:
+            raise Incomplete(found)
+        if questionnaire.scoring is None:
+            return {"method": "none", "scoring_version": "none", "score": None, "level": None}
+        return scoring.score(questionnaire, answers, na)
+
+    return store.submit(db, identity, assessment_id, compute)
