@@ -45,7 +45,8 @@ def current_identity() -> Identity | None:
     db = ensure_ready()
     token = st.session_state.get("_token")
     if token is None and not st.session_state.get("_signed_out"):
-        token = st.context.cookies.get(COOKIE)
+        cookie = st.context.cookies.get(COOKIE)
+        token = cookie if isinstance(cookie, str) and 0 < len(cookie) <= 128 else None
     identity = users.resume_session(db, token, idle_minutes())
     if identity is None:
         if st.session_state.get("_token"):

@@ -75,20 +75,24 @@ def _seed_submissions(db, staff: dict[int, Identity]) -> None:
     from questionnaires import registry
 
     rng = random.Random(2025)
-    ii = registry.latest("ii_adoption")
-    quick = registry.latest("cmmm_quick")
+    catalogue = {q.id for q in registry.load_all().values()}
     for identity in staff.values():
-        aid, _ = start_assessment(db, identity, ii.id, ii.version)
-        for item, value in _ii_answers(rng).items():
-            filling.save_item(db, identity, ii, aid, item, value, expected_rev=0)
-        filling.submit(db, identity, aid)
-        aid, _ = start_assessment(db, identity, quick.id, quick.version)
-        for q in quick.questions.values():
-            if q.type == "single_choice":
-                weights = [3, 5, 4, 2, 1, 1][: len(q.options)] if q.id != quick.scoring.type_question else None
-                option = rng.choices(q.options, weights=weights)[0]
-                filling.save_item(db, identity, quick, aid, q.id, option.id, expected_rev=0)
-        filling.submit(db, identity, aid)
+        if "ii_adoption" in catalogue:
+            ii = registry.latest("ii_adoption")
+            aid, _ = start_assessment(db, identity, ii.id, ii.version)
+            for item, value in _ii_answers(rng).items():
+                filling.save_item(db, identity, ii, aid, item, value, expected_rev=0)
+            filling.submit(db, identity, aid)
+        if "cmmm_quick" in catalogue:
+            quick = registry.latest("cmmm_quick")
+            aid, _ = start_assessment(db, identity, quick.id, quick.version)
+            for q in quick.questions.values():
+                if q.type == "single_choice":
+                    # skewed towards the lower levels, like every published national distribution
+                    weights = None if q.id == quick.scoring.type_question else [3, 5, 4, 2, 1, 1][: len(q.options)]
+                    option = rng.choices(q.options, weights=weights)[0]
+                    filling.save_item(db, identity, quick, aid, q.id, option.id, expected_rev=0)
+            filling.submit(db, identity, aid)
 
 
 def _ii_answers(rng: random.Random) -> dict:

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from questionnaires.conditions import evaluate, visibility
 from questionnaires.model import CmmmScoring, Questionnaire, RuleScoring

@@ -9,8 +9,9 @@ changed the item since, the write is refused as a conflict instead of overwritin
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from db import audit
 from db.connection import now, write_txn

@@ -10,7 +10,7 @@ import contextlib
 import os
 import sqlite3
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
@@ -31,7 +31,7 @@ def database_path() -> str:
 
 def now() -> str:
     """Current UTC time as ISO-8601 text with seconds precision, the format stored everywhere."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _open(path: str) -> sqlite_utils.Database:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from questionnaires.conditions import evaluate, visibility
 from questionnaires.model import SCALE4, YES_NO, Question, Questionnaire, Text

@@ -9,8 +9,9 @@ A condition is data, never code. The loader turns YAML into a normalised tuple t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 CHOICE_OPS = ("equals", "not_equals", "in", "not_in")
 MULTI_OPS = ("includes", "excludes", "includes_any", "includes_all", "count_gte", "count_lte")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 SCALE4 = ("not_met", "partly_met", "largely_met", "fully_met")
 YES_NO = ("yes", "no")
@@ -103,7 +104,7 @@ class StructureNode:
     id: str
     label: Text
     subdomains: tuple[str, ...]
-    children: tuple["StructureNode", ...] = ()
+    children: tuple[StructureNode, ...] = ()
 
 
 @dataclass(frozen=True)

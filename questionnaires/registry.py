@@ -66,6 +66,8 @@ def get(questionnaire_id: str, version: str) -> Questionnaire:
 def latest(questionnaire_id: str) -> Questionnaire:
     """The newest version of a questionnaire (versions compare as dotted numbers)."""
     versions = [q for q in load_all().values() if q.id == questionnaire_id]
+    if not versions:
+        raise KeyError(questionnaire_id)
 
     def order(q):
         return tuple(int(p) if p.isdigit() else 0 for p in q.version.split("."))

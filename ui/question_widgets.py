@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 import filling
+from bootstrap import ensure_ready
 from db.assessments import StoredAnswer
 from i18n import lang, t, tx
 from questionnaires.model import SCALE4, YES_NO, Question, Questionnaire, Section
@@ -95,7 +96,8 @@ def _when(ts: str) -> str:
 
 def _save(ctx, item_id: str, value=None, na_reason=None) -> None:
     question = ctx["questionnaire"].questions.get(item_id)
-    outcome = filling.save_item(ctx["db"], ctx["identity"], ctx["questionnaire"], ctx["aid"], item_id, value,
+    # Callbacks run in the next rerun's thread: take that thread's connection, never the render's.
+    outcome = filling.save_item(ensure_ready(), ctx["identity"], ctx["questionnaire"], ctx["aid"], item_id, value,
                                 expected_rev=_seen().get((ctx["aid"], item_id), 0), na_reason=na_reason)
     _apply_outcome(ctx["aid"], item_id, question, outcome)
 
@@ -207,7 +209,7 @@ def _show_message(item_id: str, ctx, required_reason: bool = False) -> None:
         st.caption("✓ " + t("saved_at", who=stored.updated_by or "", when=_when(stored.updated_at)))
 
 
-def make_context(db, identity, questionnaire: Questionnaire, aid: int, stored: dict) -> dict:
+def make_context(identity, questionnaire: Questionnaire, aid: int, stored: dict) -> dict:
     """What every callback needs; ``previous`` holds the answers as shown, to tell what was just ticked."""
-    return {"db": db, "identity": identity, "questionnaire": questionnaire, "aid": aid, "stored": stored,
+    return {"identity": identity, "questionnaire": questionnaire, "aid": aid, "stored": stored,
             "previous": {k: v.value for k, v in stored.items()}}

@@ -1,0 +1,111 @@
+"""Enterprise: fill in an assessment section by section; every answer is saved as it is given."""
+
+import streamlit as st
+
+import filling
+from auth import require_role
+from bootstrap import ensure_ready
+from db.assessments import OPEN_STATUSES, Incomplete, get_assessment, load_answers, split_answers
+from db.identity import NotFound
+from i18n import t, tx
+from questionnaires.answers import progress
+from questionnaires.conditions import visibility
+from ui.common import assessment_id_from_url, status_label
+from ui.question_widgets import make_context, render_question, render_section_na
+
+identity = require_role("enterprise")
+db = ensure_ready()
+aid = assessment_id_from_url()
+if aid is None:
+    st.info(t("choose_assessment"))
+    st.page_link("app_pages/ent_assessments.py", label=t("page_assessments"), icon="📋")
+    st.stop()
+try:
+    assessment = get_assessment(db, identity, aid)
+except NotFound:
+    st.error(t("not_found"))
+    st.stop()
+
+questionnaire = filling.questionnaire_of(assessment)
+stored = load_answers(db, identity, aid)
+answers, na = split_answers(stored)
+vis = visibility(questionnaire, answers, na)
+prog = progress(questionnaire, answers, na)
+read_only = assessment["status"] not in OPEN_STATUSES
+sections = [s for s in questionnaire.sections if s.id in vis.sections]
+
+current_id = st.query_params.get("s")
+if current_id not in [s.id for s in sections]:
+    current_id = sections[0].id
+section = questionnaire.section(current_id)
+
+
+def go_to(section_id: str) -> None:
+    st.query_params["s"] = section_id
+    st.session_state["_nav_section"] = section_id
+
+
+st.title(tx(questionnaire.title))
+done, total = prog[""]
+st.caption(f"{assessment['enterprise_name']} · #{aid} · v{questionnaire.version} · {status_label(assessment['status'])}")
+st.progress(done / total if total else 1.0, text=t("progress", done=done, total=total))
+if questionnaire.indicative:
+    st.info(t("indicative"))
+if read_only:
+    st.warning(t("read_only"))
+
+nav_col, main_col = st.columns([1, 3])
+with nav_col:
+    st.markdown(f"**{t('sections')}**")
+    labels = {}
+    for s in sections:
+        d, n = prog.get(s.id, (0, 0))
+        mark = "✅" if d == n else f"{d}/{n}"
+        labels[s.id] = f"{tx(s.title)} · {mark}"
+    st.session_state["_nav_section"] = current_id
+    st.radio(t("sections"), [s.id for s in sections], key="_nav_section", format_func=labels.get,
+             label_visibility="collapsed", on_change=lambda: go_to(st.session_state["_nav_section"]))
+    if not read_only and st.button(t("submit"), key="submit", type="primary", width="stretch"):
+        try:
+            filling.submit(db, identity, aid)
+        except Incomplete as exc:
+            st.session_state["_problems"] = exc.problems
+        else:
+            st.session_state.pop("_problems", None)
+            st.switch_page("app_pages/result.py", query_params={"a": str(aid)})
+    if read_only:
+        st.page_link("app_pages/result.py", label=t("view_result"), icon="📊", query_params={"a": str(aid)})
+
+with main_col:
+    problems = st.session_state.get("_problems") or []
+    if problems:
+        with st.container(border=True):
+            st.error(t("missing_title", n=len(problems)))
+            for i, p in enumerate(problems[:30]):
+                q = questionnaire.questions.get(p.item_id)
+                where = tx(questionnaire.section(p.section_id).title)
+                what = tx(q.text) if q else tx(questionnaire.section(p.item_id).title)
+                cols = st.columns([5, 1])
+                cols[0].markdown(f"- **{where}** · {what[:60]} — {tx(p.message)}")
+                cols[1].button(t("go_there"), key=f"jump_{i}", on_click=go_to, args=(p.section_id,))
+
+    st.header(tx(section.title))
+    if section.description:
+        st.caption(tx(section.description))
+    ctx = make_context(identity, questionnaire, aid, stored)
+    section_na = render_section_na(ctx, section, read_only) if section.allow_na else False
+    if not section_na:
+        number = 0
+        for question in section.questions:
+            if question.id not in vis.questions:
+                continue
+            number += 1
+            with st.container(border=True):
+                render_question(ctx, question, number, read_only)
+
+    index = [s.id for s in sections].index(current_id)
+    prev_col, _, next_col = st.columns([1, 2, 1])
+    if index > 0:
+        prev_col.button("← " + t("previous"), key="prev", on_click=go_to, args=(sections[index - 1].id,))
+    if index < len(sections) - 1:
+        next_col.button(t("next") + " →", key="next", on_click=go_to, args=(sections[index + 1].id,))
