@@ -118,6 +118,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "display_name": ("姓名/显示名", "Display name"),
     "created": ("已创建。", "Created."),
     "done": ("已完成。", "Done."),
+    "element": ("能力要素", "Capability element"),
+    "score_0_5": ("得分（0–5）", "Score (0–5)"),
     "level_below": ("未达到一级", "Below level 1"),
 }
 

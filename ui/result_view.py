@@ -67,15 +67,16 @@ def render_maturity(questionnaire: Questionnaire, detail: dict) -> None:
         state = t("passed") if row["passed"] else t("failed")
         if not row["counted"]:
             state = t("not_counted")
-        rows.append({"level": _level_name(s, row["level"]),
-                     "Sₙ": None if row["score"] is None else round(row["score"], 3), "": state})
+        rows.append({t("level"): _level_name(s, row["level"]),
+                     "Sₙ": None if row["score"] is None else round(row["score"], 3), t("result"): state})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.caption(("逐级计分：某级得分低于 {pm} 即停止，该级部分得分计入，更高等级不计入。" if lang() == "zh" else
                 "Levels are scored upwards; scoring stops at the first level below {pm}, whose partial score counts.")
                .format(pm=detail["pass_mark"]))
 
     table = subdomain_table(questionnaire, detail)
-    elements = pd.DataFrame([{"element": tx(e.label), "score": detail["elements"].get(e.id)} for e in s.structure])
+    elements = pd.DataFrame([{t("element"): tx(e.label), t("score_0_5"): detail["elements"].get(e.id)}
+                             for e in s.structure])
     c1, c2 = st.columns([1, 2])
     c1.dataframe(elements, hide_index=True, width="stretch")
     chart_data = table.dropna(subset=["score"])
