@@ -99,6 +99,14 @@ def failed_checks(questionnaire: Questionnaire, answers: Mapping[str, Any], na: 
     return failed
 
 
+def _reason_missing(section_id: str, item_id: str, na: Mapping[str, str]) -> list[Problem]:
+    """A problem when an item declared not applicable has no reason."""
+    if (na.get(item_id) or "").strip():
+        return []
+    return [Problem(section_id, item_id, "na_reason",
+                    _t("声明“不适用”时必须填写理由", "a reason is required for 'not applicable'"))]
+
+
 def problems(questionnaire: Questionnaire, answers: Mapping[str, Any], na: Mapping[str, str]) -> list[Problem]:
     """Everything that stops a submission: missing required relevant items, empty reasons, bad values, checks."""
     vis = visibility(questionnaire, answers, na)
@@ -107,17 +115,13 @@ def problems(questionnaire: Questionnaire, answers: Mapping[str, Any], na: Mappi
         if section.id not in vis.sections:
             continue
         if section.id in vis.not_applicable:
-            if not (na.get(section.id) or "").strip():
-                result.append(Problem(section.id, section.id, "na_reason",
-                                      _t("声明“不适用”时必须填写理由", "a reason is required for 'not applicable'")))
+            result.extend(_reason_missing(section.id, section.id, na))
             continue
         for q in section.questions:
             if q.id not in vis.questions:
                 continue
             if q.id in vis.not_applicable:
-                if not (na.get(q.id) or "").strip():
-                    result.append(Problem(section.id, q.id, "na_reason",
-                                          _t("声明“不适用”时必须填写理由", "a reason is required for 'not applicable'")))
+                result.extend(_reason_missing(section.id, q.id, na))
                 continue
             value = vis.effective.get(q.id)
             if value is None:
