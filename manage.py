@@ -34,11 +34,9 @@ def rescore(db, questionnaire_id: str | None = None) -> dict:
     New results are stored beside the old ones (which stay on record, no longer current).
     Returns counts: assessments, rescored (new scoring version), levels/outcomes changed.
     """
-    import json
-
     import scoring
     from db import audit
-    from db.assessments import store_result
+    from db.assessments import answers_for_scoring, current_result_row, store_result
     from db.connection import write_txn
     from questionnaires import registry
 
@@ -53,15 +51,12 @@ def rescore(db, questionnaire_id: str | None = None) -> dict:
         q = registry.get(a["questionnaire_id"], a["questionnaire_version"])
         if q.scoring is None:
             continue
-        old = next(db.query("SELECT * FROM results WHERE assessment_id = ? AND kind = 'self' AND is_current = 1",
-                            [a["id"]]), None)
+        old = current_result_row(db, a["id"])
         counts["outcome_before"] += int(bool(old and old["outcome"]))
         if old and old["scoring_version"] == q.scoring.version:
             counts["outcome_after"] += int(bool(old["outcome"]))
             continue
-        stored = {r["item_id"]: r for r in db.query("SELECT * FROM answers WHERE assessment_id = ?", [a["id"]])}
-        answers = {k: json.loads(r["value"]) for k, r in stored.items() if r["value"] is not None and r["na_reason"] is None}
-        na = {k: r["na_reason"] for k, r in stored.items() if r["na_reason"] is not None}
+        answers, na = answers_for_scoring(db, a["id"])
         result = scoring.score(q, answers, na)
         with write_txn(db):
             new = store_result(db, a["id"], "self", q.id, q.version, result)

@@ -183,14 +183,24 @@ def save_answer(db, identity: Identity, assessment_id: int, item_id: str, value:
         return SaveOutcome("saved", saved)
 
 
-def current_result(db, identity: Identity, assessment_id: int, kind: str = "self") -> dict | None:
-    """The current stored result of an assessment the identity may see."""
-    _visible(db, identity, assessment_id)
+def answers_for_scoring(db, assessment_id: int) -> tuple[dict[str, Any], dict[str, str]]:
+    """(answers, not-applicable reasons) of one assessment, for maintenance commands run without a user."""
+    return split_answers(_answers(db, assessment_id))
+
+
+def current_result_row(db, assessment_id: int, kind: str = "self") -> dict | None:
+    """The current result of one kind, detail decoded (no identity check: callers have done it)."""
     row = next(db.query("SELECT * FROM results WHERE assessment_id = ? AND kind = ? AND is_current = 1",
                         [assessment_id, kind]), None)
     if row:
         row["detail"] = json.loads(row["detail"])
     return row
+
+
+def current_result(db, identity: Identity, assessment_id: int, kind: str = "self") -> dict | None:
+    """The current stored result of an assessment the identity may see."""
+    _visible(db, identity, assessment_id)
+    return current_result_row(db, assessment_id, kind)
 
 
 def submit(db, identity: Identity, assessment_id: int,
@@ -206,11 +216,7 @@ def submit(db, identity: Identity, assessment_id: int,
         if identity.role != "enterprise" or row["enterprise_id"] != identity.enterprise_id:
             raise AccessDenied("only the enterprise's own staff submit its assessments")
         if row["status"] not in OPEN_STATUSES:
-            existing = next(db.query("SELECT * FROM results WHERE assessment_id = ? AND kind = 'self' "
-                                     "AND is_current = 1", [assessment_id]), None)
-            if existing:
-                existing["detail"] = json.loads(existing["detail"])
-            return existing, False
+            return current_result_row(db, assessment_id), False
         answers, na = split_answers(_answers(db, assessment_id))
         result = compute(answers, na)
         t = now()
