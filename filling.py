@@ -12,7 +12,7 @@ from db import assessments as store
 from db.assessments import Incomplete, SaveOutcome
 from db.identity import Identity
 from questionnaires import registry
-from questionnaires.answers import failed_checks, normalise_value, problems, value_problem
+from questionnaires.answers import failed_checks, na_problem, normalise_value, problems, value_problem
 from questionnaires.model import Questionnaire, Text
 
 
@@ -24,26 +24,30 @@ def save_item(db, identity: Identity, questionnaire: Questionnaire, assessment_i
               *, expected_rev: int, na_reason: str | None = None) -> SaveOutcome:
     """Validate and store one answer (or a not-applicable declaration) at once.
 
-    Refused without any change when the value is invalid, breaks a consistency check,
-    or a colleague changed the item since ``expected_rev``.
+    Refused without any change, with a bilingual message, when the item is unknown, the
+    value does not fit the question (type, options, range, length; questionnaires/answers.py),
+    the not-applicable declaration is not allowed or its reason is not a text of allowed
+    length, the answer breaks a consistency check, or a colleague changed the item since
+    ``expected_rev``. A section takes only a not-applicable declaration or None (withdraw it).
     """
-    question = questionnaire.questions.get(item_id)
-    section = questionnaire.section(item_id)
+    question = questionnaire.questions.get(item_id) if isinstance(item_id, str) else None
+    section = questionnaire.section(item_id) if question is None and isinstance(item_id, str) else None
     if question is None and section is None:
-        return SaveOutcome("invalid", message=f"unknown item {item_id!r}")
+        return SaveOutcome("invalid", message=Text("问卷中没有这一项", "no such item in this questionnaire"))
     if na_reason is not None:
-        allowed = question.allow_na if question else section.allow_na
+        problem = na_problem(questionnaire, item_id, na_reason)
+        if problem is not None:
+            return SaveOutcome("invalid", message=problem)
         na_reason = na_reason.strip()
-        if not allowed:
-            return SaveOutcome("invalid", message=Text("此项不允许选择“不适用”", "this item cannot be declared not applicable"))
-        if not na_reason:
-            return SaveOutcome("invalid", message=Text("声明“不适用”时必须填写理由", "a reason is required"))
         value = None
     elif question is not None:
         value = normalise_value(question, value)
         problem = value_problem(question, value)
         if problem is not None:
             return SaveOutcome("invalid", message=problem)
+    elif value is not None:
+        return SaveOutcome("invalid", message=Text("部分只能声明“不适用”，不能作答",
+                                                   "a section can only be declared not applicable"))
 
     def consistent(answers, na):
         for check in failed_checks(questionnaire, answers, na):

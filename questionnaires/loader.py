@@ -22,6 +22,8 @@ import yaml
 from questionnaires import conditions as cond
 from questionnaires.model import (
     DEFAULT_MAX_LENGTH,
+    DEFAULT_NA_REASON_MAX_LENGTH,
+    MAX_ABS_NUMBER,
     NUMERIC_TYPES,
     QUESTION_TYPES,
     SCALE4,
@@ -39,12 +41,17 @@ from questionnaires.model import (
     StructureNode,
     Text,
 )
-from questionnaires.yaml_strict import DuplicateKeyError, LineDict
+from questionnaires.yaml_strict import MAX_DEPTH, DuplicateKeyError, LineDict, TooDeepError
 from questionnaires.yaml_strict import load as load_yaml
 
 ERROR_CODES = {
-    "QF001": "the file is not valid YAML",
+    "QF000": "the file cannot be read",
+    "QF001": "the file is not valid YAML (or uses aliases or explicit tags)",
     "QF002": "a key appears twice in one mapping",
+    "QF003": "the file is not UTF-8 text",
+    "QF004": "the file is empty",
+    "QF005": "the file is too large",
+    "QF006": "the data is nested too deeply",
     "QF101": "a required key is missing",
     "QF102": "an unknown key",
     "QF103": "a value has the wrong type",
@@ -74,9 +81,10 @@ ERROR_CODES = {
 }
 
 FORMAT_VERSION = 1
+MAX_FILE_BYTES = 2_000_000  # the largest real questionnaire is about 170 kB
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 TOP_KEYS = {"format", "id", "version", "title", "description", "audience", "indicative",
-            "sections", "checks", "scoring"}
+            "sections", "checks", "scoring", "na_reason_max_length"}
 SECTION_KEYS = {"id", "title", "description", "relevant", "allow_na", "questions"}
 QUESTION_KEYS = {"id", "type", "text", "help", "evidence", "required", "relevant", "allow_na", "level"}
 TYPE_KEYS = {
@@ -205,7 +213,11 @@ class _Validator:
         ok = isinstance(value, int) if integer else isinstance(value, (int, float))
         if isinstance(value, bool) or not ok:
             kind = "an integer" if integer else "a number"
-            self.error("QF103", f"{key} must be {kind}, got {value!r}", f"{path}.{key}", data, key)
+            self.error("QF103", f"{key} must be {kind}, got {_short(value)}", f"{path}.{key}", data, key)
+            return None
+        if not abs(value) <= MAX_ABS_NUMBER:  # also false for NaN; math.isfinite overflows on huge ints
+            self.error("QF108", f"{key} must be a finite number of at most {MAX_ABS_NUMBER:g} in size",
+                       f"{path}.{key}", data, key)
             return None
         return value
 
@@ -213,8 +225,9 @@ class _Validator:
     def document(self, raw) -> Questionnaire | None:
         if not self.mapping(raw, "", TOP_KEYS, {"format", "id", "version", "title", "sections"}):
             return None
-        if "format" in raw and raw["format"] != FORMAT_VERSION:
-            self.error("QF105", f"format must be {FORMAT_VERSION}, got {raw['format']!r}", "format", raw, "format")
+        if "format" in raw and (type(raw["format"]) is not int or raw["format"] != FORMAT_VERSION):
+            self.error("QF105", f"format must be the number {FORMAT_VERSION}, got {_short(raw['format'])}",
+                       "format", raw, "format")
         qid = raw.get("id")
         if qid is not None and (not isinstance(qid, str) or not ID_RE.match(qid)):
             self.error("QF106", f"id {qid!r} must be ASCII snake_case", "id", raw, "id")
@@ -227,6 +240,10 @@ class _Validator:
         if audience not in ("enterprise", "demo"):
             self.error("QF108", f"audience must be enterprise or demo, got {audience!r}", "audience", raw, "audience")
         indicative = self.boolean(raw, "indicative", "", False)
+        na_reason_max_length = self.number(raw, "na_reason_max_length", "", integer=True)
+        if na_reason_max_length is not None and na_reason_max_length < 1:
+            self.error("QF108", "na_reason_max_length must be at least 1", "na_reason_max_length", raw,
+                       "na_reason_max_length")
 
         sections = self.sections(raw.get("sections"), raw)
         checks = self.checks(raw.get("checks"), raw)
@@ -250,6 +267,7 @@ class _Validator:
             scoring_sha256=canonical_sha256(raw.get("scoring")) if raw.get("scoring") is not None else "",
             questions=MappingProxyType(dict(self.questions)),
             exclusive_options=MappingProxyType(exclusive),
+            na_reason_max_length=na_reason_max_length or DEFAULT_NA_REASON_MAX_LENGTH,
         )
 
     def sections(self, raw_sections, parent) -> list[Section]:
@@ -380,7 +398,7 @@ class _Validator:
             inner = self.condition(raw["not"], f"{path}.not", before, criteria)
             return ("not", inner) if inner is not None else None
         if "criterion" in raw:
-            if len(raw) != 1 or raw["criterion"] not in criteria:
+            if len(raw) != 1 or not isinstance(raw["criterion"], str) or raw["criterion"] not in criteria:
                 self.error("QF306", f"criterion {raw.get('criterion')!r} is unknown or not earlier; "
                            f"known here: {', '.join(sorted(criteria)) or 'none'}", f"{path}.criterion", raw, "criterion")
                 return None
@@ -555,7 +573,7 @@ class _Validator:
                     self.error("QF403", f"{sd!r} must be a single_choice whose options have a score 0-5", path)
         type_question = raw.get("type_question")
         if type_question is not None:
-            tq = self.questions.get(type_question)
+            tq = self.questions.get(type_question) if isinstance(type_question, str) else None
             if tq is None or tq.type != "single_choice":
                 self.error("QF402", f"type_question {type_question!r} must be a single_choice question",
                            "scoring.type_question", raw, "type_question")
@@ -604,7 +622,8 @@ class _Validator:
             if not self.mapping(raw, path, {"id", "label", "domains"}, {"id", "label", "domains"}, raw_elements):
                 continue
             domains = []
-            for j, raw_d in enumerate(raw.get("domains") or []):
+            raw_domains = raw.get("domains")
+            for j, raw_d in enumerate(raw_domains if isinstance(raw_domains, list) else []):
                 dpath = f"{path}.domains[{j}]"
                 if not self.mapping(raw_d, dpath, {"id", "label", "subdomains"}, {"id", "label", "subdomains"}):
                     continue
@@ -648,7 +667,7 @@ class _Validator:
             for sd, w in table.items():
                 if sd not in subdomains:
                     self.error("QF402", f"weight for unknown sub-domain {sd!r}", f"{path}.{sd}", table, sd)
-                elif isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0:
+                elif isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 <= w <= MAX_ABS_NUMBER:
                     self.error("QF108", f"a weight must be a number ≥ 0, got {w!r}", f"{path}.{sd}", table, sd)
                 else:
                     values[sd] = float(w)
@@ -685,7 +704,11 @@ class _Validator:
             outcome_label = self.text(outcome, "label", "scoring.outcome", required=True)
             outcome_condition = self.condition(outcome.get("when"), "scoring.outcome.when", criteria=frozenset(known))
         indicators = []
-        for i, ri in enumerate(raw.get("indicators") or []):
+        raw_indicators = raw.get("indicators") or []
+        if not isinstance(raw_indicators, list):
+            self.error("QF103", "indicators must be a list", "scoring.indicators", raw, "indicators")
+            raw_indicators = []
+        for i, ri in enumerate(raw_indicators):
             path = f"scoring.indicators[{i}]"
             if not self.mapping(ri, path, {"id", "label", "ratio", "count"}, {"id", "label"}, raw.get("indicators")):
                 continue
@@ -699,7 +722,8 @@ class _Validator:
                 self.error("QF103", "ratio takes [numerator_question, denominator_question]", f"{path}.ratio", ri, kind)
                 continue
             wanted = NUMERIC_TYPES if kind == "ratio" else ("multiple_choice",)
-            bad = [r for r in refs if r not in self.questions or self.questions[r].type not in wanted]
+            bad = [r for r in refs if not isinstance(r, str) or r not in self.questions
+                   or self.questions[r].type not in wanted]
             if bad:
                 self.error("QF402", f"{kind} needs {' or '.join(wanted)} questions; not usable: {', '.join(map(str, bad))}",
                            f"{path}.{kind}", ri, kind)
@@ -716,27 +740,44 @@ class _Validator:
 
 def _collect_ids(raw) -> set[str]:
     ids = set()
-    if isinstance(raw, dict):
-        for section in raw.get("sections") or []:
-            if isinstance(section, dict):
-                for q in section.get("questions") or []:
+    sections = raw.get("sections") if isinstance(raw, dict) else None
+    if isinstance(sections, list):
+        for section in sections:
+            if isinstance(section, dict) and isinstance(section.get("questions"), list):
+                for q in section["questions"]:
                     if isinstance(q, dict) and isinstance(q.get("id"), str):
                         ids.add(q["id"])
     return ids
 
 
+def _short(value) -> str:
+    """repr of a value for a message, cut short: a wrong value may be a whole file."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def load_text(text: str, file: str = "<string>") -> Questionnaire:
     """Parse and validate questionnaire YAML text; raises QuestionnaireInvalid."""
+    def refuse(code: str, message: str, path: str = "(file)", line: int | None = None):
+        return QuestionnaireInvalid([LoadError(code, message, file, path, line)])
+
+    if len(text) > MAX_FILE_BYTES:
+        raise refuse("QF005", f"{len(text)} characters; at most {MAX_FILE_BYTES} are accepted")
+    if not text.strip():
+        raise refuse("QF004", "the file is empty")
     try:
         raw = load_yaml(text)
     except DuplicateKeyError as exc:
-        raise QuestionnaireInvalid([LoadError("QF002", f"duplicate key {exc.key!r}", file, str(exc.key),
-                                              exc.line)]) from None
+        raise refuse("QF002", f"duplicate key {_short(exc.key)}", _short(exc.key), exc.line) from None
+    except TooDeepError as exc:
+        raise refuse("QF006", f"nested more than {MAX_DEPTH} levels deep", line=exc.line) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise QuestionnaireInvalid([LoadError("QF001", f"not valid YAML: {problem}", file, "(file)", line)]) from None
+        raise refuse("QF001", f"not valid YAML: {problem}", line=line) from None
+    if raw is None:
+        raise refuse("QF004", "the file has no content (only comments or blank lines)")
     validator = _Validator(file)
     validator._all_ids = _collect_ids(raw)
     questionnaire = validator.document(raw)
@@ -745,20 +786,43 @@ def load_text(text: str, file: str = "<string>") -> Questionnaire:
     return questionnaire
 
 
+def decode(data: bytes, file: str) -> str:
+    """UTF-8 bytes (an optional BOM allowed) to text; QF003 with the line of the first bad byte."""
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise QuestionnaireInvalid([LoadError(
+            "QF003", f"not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start}; save the file as UTF-8",
+            file, "(file)", line)]) from None
+
+
 def load_file(path: str | Path) -> Questionnaire:
     """Load one questionnaire file; raises QuestionnaireInvalid naming file, path and code."""
     path = Path(path)
-    return load_text(path.read_text(encoding="utf-8"), path.name)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise QuestionnaireInvalid([LoadError(
+                "QF005", f"{size} bytes; at most {MAX_FILE_BYTES} are accepted", path.name, "(file)")])
+        data = path.read_bytes()
+    except OSError as exc:
+        raise QuestionnaireInvalid([LoadError("QF000", f"cannot read the file: {exc.strerror or exc}",
+                                              path.name, "(file)")]) from None
+    return load_text(decode(data, path.name), path.name)
 
 
 def main(argv: list[str]) -> int:
+    """Check files as the app does: loader validation plus the published-version manifest."""
+    from questionnaires.registry import load_checked
+
     if not argv:
         print("usage: python -m questionnaires.loader FILE [FILE …]", file=sys.stderr)
         return 2
     status = 0
     for name in argv:
         try:
-            q = load_file(name)
+            q = load_checked(Path(name))
         except QuestionnaireInvalid as exc:
             print(exc, file=sys.stderr)
             status = 1

@@ -22,6 +22,10 @@ QUESTION_TYPES = (
 )
 NUMERIC_TYPES = ("integer", "decimal", "percentage")
 DEFAULT_MAX_LENGTH = {"text": 200, "long_text": 2000}
+DEFAULT_NA_REASON_MAX_LENGTH = 500  # characters; a file may set na_reason_max_length
+# Bound on every number, in a file or an answer: beyond 10^15 a float no longer holds every
+# integer exactly, and no count or amount in a self-assessment comes near it.
+MAX_ABS_NUMBER = 10**15
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,7 @@ class Questionnaire:
     scoring_sha256: str = ""
     questions: Mapping[str, Question] = field(default_factory=lambda: MappingProxyType({}))
     exclusive_options: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    na_reason_max_length: int = DEFAULT_NA_REASON_MAX_LENGTH
 
     @property
     def key(self) -> tuple[str, str]:

@@ -37,7 +37,14 @@ def manifest_errors(q: Questionnaire, manifest: dict) -> list[LoadError]:
     return errors
 
 
-def load_checked(path: Path, manifest: dict) -> Questionnaire:
+def load_checked(path: Path, manifest: dict | None = None) -> Questionnaire:
+    """Load a file with every check the app applies, the manifest included (default: the app's).
+
+    The app, ``python -m questionnaires.loader`` and ``python scoring.py`` all load through
+    here, so an edited copy of a published version is refused everywhere (QF501/QF502).
+    """
+    if manifest is None:
+        manifest = read_manifest()
     q = load_file(path)
     errors = manifest_errors(q, manifest)
     if errors:
