@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from questionnaires.conditions import evaluate, visibility
@@ -223,45 +224,76 @@ def _score_rule(q: Questionnaire, s: RuleScoring, answers, na) -> dict:
 # -- CLI ------------------------------------------------------------------------------
 
 def read_answers_json(data: Any) -> tuple[dict, dict]:
-    """Accept {"answers": {...}, "not_applicable": {...}} or a flat {item: value} mapping."""
+    """Accept {"answers": {...}, "not_applicable": {...}} or a flat {item: value} mapping.
+
+    Raises ValueError naming the problem; the values themselves are checked by
+    ``questionnaires.answers.answers_file_problems``.
+    """
     if not isinstance(data, dict):
         raise ValueError("answers JSON must be an object")
     if "answers" in data:
-        answers, na = data["answers"], data.get("not_applicable") or {}
+        unknown = sorted(set(data) - {"answers", "not_applicable"})
+        if unknown:
+            raise ValueError(f"unknown top-level key(s) {', '.join(map(repr, unknown))}; "
+                             "expected 'answers' and 'not_applicable'")
+        answers, na = data["answers"], data.get("not_applicable")
+        na = {} if na is None else na
         if not isinstance(answers, dict) or not isinstance(na, dict):
             raise ValueError("'answers' and 'not_applicable' must be objects")
         return answers, na
+    if "not_applicable" in data:
+        raise ValueError("'not_applicable' needs the answers under 'answers'")
     return data, {}
 
 
+def _no_duplicate_keys(pairs: list) -> dict:
+    result = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"key {key!r} appears twice in one object")
+        result[key] = value
+    return result
+
+
+def _load_answers_file(path: str) -> tuple[dict, dict]:
+    try:
+        with open(path, "rb") as fh:
+            data = json.loads(fh.read().decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    return read_answers_json(data)
+
+
 def main(argv: list[str]) -> int:
-    from questionnaires.answers import value_problem
-    from questionnaires.loader import QuestionnaireInvalid, load_file
+    """Score an answers file with every check the app applies; 1 and one line per problem if refused."""
+    from questionnaires.answers import answers_file_problems, problems
+    from questionnaires.loader import QuestionnaireInvalid
+    from questionnaires.registry import load_checked
 
     if len(argv) != 2:
         print("usage: python scoring.py QUESTIONNAIRE_FILE ANSWERS_JSON", file=sys.stderr)
         return 2
     try:
-        questionnaire = load_file(argv[0])
+        questionnaire = load_checked(Path(argv[0]))
     except QuestionnaireInvalid as exc:
         print(exc, file=sys.stderr)
         return 1
+    if questionnaire.scoring is None:
+        print(f"{argv[0]}: {questionnaire.id} v{questionnaire.version} has no scoring", file=sys.stderr)
+        return 1
     try:
-        with open(argv[1], encoding="utf-8") as fh:
-            answers, na = read_answers_json(json.load(fh))
-    except (OSError, ValueError) as exc:
+        raw_answers, raw_na = _load_answers_file(argv[1])
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         print(f"{argv[1]}: {exc}", file=sys.stderr)
         return 1
-    errors = []
-    for item_id, value in answers.items():
-        question = questionnaire.questions.get(item_id)
-        if question is None:
-            errors.append(f"{argv[1]}: answers.{item_id}: no such item in {questionnaire.id} v{questionnaire.version}")
-        elif (problem := value_problem(question, value)) is not None:
-            errors.append(f"{argv[1]}: answers.{item_id}: {problem.get('en')}")
-    if errors:
-        print("\n".join(errors), file=sys.stderr)
+    answers, na, found = answers_file_problems(questionnaire, raw_answers, raw_na)
+    if found:
+        print("\n".join(f"{argv[1]}: {where}: {message.get('en')}" for where, message in found), file=sys.stderr)
         return 1
+    missing = [p.item_id for p in problems(questionnaire, answers, na) if p.code in ("missing", "na_reason")]
+    if missing:
+        print(f"{argv[1]}: note: {len(missing)} required item(s) unanswered, scored as not met; the app would "
+              f"not accept this submission (first: {', '.join(missing[:5])})", file=sys.stderr)
     print(json.dumps(score(questionnaire, answers, na), ensure_ascii=False, indent=2))
     return 0
 

@@ -199,7 +199,7 @@ def answers_file_problems(questionnaire: Questionnaire, answers: Mapping[str, An
             clean_na[item_id] = reason.strip()
     if not found:
         for check in failed_checks(questionnaire, clean_answers, clean_na):
-            found.append((f"checks.{check.id}", check.message))
+            found.append((f"checks.{check.id} ({', '.join(check.question_ids)})", check.message))
     return clean_answers, clean_na, found
 
 

@@ -833,4 +833,8 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    # Run the imported module's main: under ``python -m`` this file is ``__main__``, a second copy
+    # whose QuestionnaireInvalid is not the one the registry raises.
+    from questionnaires.loader import main as checked_main
+
+    sys.exit(checked_main(sys.argv[1:]))
