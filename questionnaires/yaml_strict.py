@@ -57,6 +57,18 @@ class StrictLoader(yaml.SafeLoader):
 
     _depth = 0
 
+    # The scanner looks ahead to the end of a flow collection before it can tell whether the
+    # collection is a key, which costs time quadratic in its nesting: stop there too, early.
+    def fetch_flow_collection_start(self, TokenClass):
+        if self.flow_level >= MAX_DEPTH:
+            raise TooDeepError(self.get_mark().line + 1)
+        super().fetch_flow_collection_start(TokenClass)
+
+    def add_indent(self, column):
+        if len(self.indents) >= MAX_DEPTH:
+            raise TooDeepError(self.get_mark().line + 1)
+        return super().add_indent(column)
+
     def compose_node(self, parent, index):
         event = self.peek_event()
         if isinstance(event, AliasEvent):
