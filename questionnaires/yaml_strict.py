@@ -28,6 +28,7 @@ from yaml.events import AliasEvent
 
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_DEPTH = 64  # the deepest real questionnaire nests about 12 levels
 
 
@@ -83,6 +84,13 @@ class StrictLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+    def construct_scalar(self, node):
+        value = super().construct_scalar(node)
+        if isinstance(value, str) and _SURROGATE.search(value):
+            raise ConstructorError(None, None, "an escape such as \\ud800 is not a Unicode character",
+                                   node.start_mark)
+        return value
 
     def construct_object(self, node, deep=False):
         try:

@@ -131,7 +131,7 @@ SEEDS = {"rule": RULE_SEED, "cmmm": CMMM_SEED}
 CASES_PER_SEED = 550  # two seeds: 1,100 mutants, about 8 s on a busy 2-core machine
 SCALARS = ["[]", "{}", "0", "-1", "1.5", ".nan", "-.inf", "true", "null", "~", "''", '"x"', "[1, [2]]", "{a: 1}",
            "[a, b]", "{zh: 中}", "1.0e+400", "9" * 400, "yes", "2025-99-99", "!!int x", "*alias", "&a 1", "|",
-           ">-", "'unterminated", "[", "}", "? x", "- - -", "\t", "\\u0000", "@", "`", "%YAML 1.1", "中文"]
+           ">-", "'unterminated", "[", "}", "? x", "- - -", "\t", "\\u0000", "@", "`", "%YAML 1.1", "中文", '"\\ud800"', '"\\x00"', "0x1F", "0o17", "1_000", "+.5"]
 KEYS = ["id", "type", "text", "options", "questions", "sections", "relevant", "allow_na", "min", "max", "level",
         "question", "equals", "in", "all", "any", "not", "criterion", "scoring", "method", "structure", "weights",
         "levels", "format", "version", "zh", "en", "max_length", "exclusive", "score", "ratio", "count"]

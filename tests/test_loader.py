@@ -238,6 +238,7 @@ def test_absurd_nesting_is_a_located_error_not_a_recursion_error(text):
     ("? [a]\n: b\n", "QF001"),  # a list as a key
     ("a: " + "9" * 5000 + "\n", "QF001"),  # an integer Python will not convert
     ("a: \x00\n", "QF001"),  # a control character
+    ('a: "\\ud800"\n', "QF001"),  # an escape that is no character (UTF-8 cannot hold it)
 ])
 def test_unsafe_yaml_constructs_are_refused(snippet, code):
     assert _codes(snippet)[0] == code
