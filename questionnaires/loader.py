@@ -778,6 +778,11 @@ def load_text(text: str, file: str = "<string>") -> Questionnaire:
         raise refuse("QF001", f"not valid YAML: {problem}", line=line) from None
     if raw is None:
         raise refuse("QF004", "the file has no content (only comments or blank lines)")
+    return load_data(raw, file)
+
+
+def load_data(raw, file: str = "<data>") -> Questionnaire:
+    """Validate already-parsed questionnaire data (mappings, lists, scalars); raises QuestionnaireInvalid."""
     validator = _Validator(file)
     validator._all_ids = _collect_ids(raw)
     questionnaire = validator.document(raw)

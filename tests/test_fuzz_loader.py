@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from questionnaires.loader import ERROR_CODES, QuestionnaireInvalid, decode, load_text
+from questionnaires.loader import ERROR_CODES, QuestionnaireInvalid, decode, load_data, load_text
 from questionnaires.model import Questionnaire
 
 RULE_SEED = """\
@@ -223,4 +223,55 @@ def test_mutated_questionnaires_load_or_are_refused_with_coded_errors(seed):
     # the mutations reach deep: many distinct error codes, and some mutants still load
     assert outcomes["refused"] > CASES_PER_SEED // 2 and outcomes["loaded"] > 0, outcomes
     assert len(codes) >= 10, sorted(codes)
+    assert time.monotonic() - started < 20
+
+
+def _paths(data, prefix=()):
+    """Every position in parsed YAML data: mapping values and list items, depth first."""
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        yield (*prefix, key)
+        yield from _paths(value, (*prefix, key))
+
+
+def _replaced(data, path, new):
+    if not path:
+        return new
+    copy = dict(data) if isinstance(data, dict) else list(data)
+    copy[path[0]] = _replaced(data[path[0]], path[1:], new)
+    return copy
+
+
+WRONG = [7, -2.5, True, None, "文字", [], ["a", 1], {}, {"zh": 1}, {"a": [1]}]
+
+
+@pytest.mark.parametrize("seed", sorted(SEEDS))
+def test_a_wrong_type_at_any_position_is_a_coded_error(seed):
+    """Every position of the seed gets every wrong-typed value of WRONG."""
+    import yaml
+
+    data = yaml.safe_load(SEEDS[seed])
+    paths = list(_paths(data))
+    assert len(paths) > 80
+    started = time.monotonic()
+    for path in paths:
+        for new in WRONG:
+            try:  # parsing is fuzzed above; this is about the validator, so it gets the data itself
+                load_data(_replaced(data, path, new), "typed.yaml")
+            except QuestionnaireInvalid as exc:
+                assert all(e.code in ERROR_CODES for e in exc.errors)
+            except Exception as exc:  # the property under test
+                pytest.fail(f"{seed} at {path} = {new!r}: {type(exc).__name__}: {exc}")
+    for path in [(), *paths]:  # an odd key in every mapping: not every YAML key is a string
+        target = data
+        for step in path:
+            target = target[step]
+        if isinstance(target, dict):
+            for key in (7, None, True, 2.5, ""):
+                try:
+                    load_data(_replaced(data, path, {**target, key: "x"}), "typed.yaml")
+                except QuestionnaireInvalid as exc:
+                    assert all(e.code in ERROR_CODES for e in exc.errors)
+                except Exception as exc:  # the property under test
+                    pytest.fail(f"{seed} at {path}, key {key!r}: {type(exc).__name__}: {exc}")
     assert time.monotonic() - started < 20
