@@ -238,3 +238,12 @@ def update_profile(db, identity: Identity, enterprise_id: int, values: dict) -> 
         audit.record(db, identity, "update_profile", "enterprise", enterprise_id,
                      old={f: old for f, (old, _) in changes.items()}, new={f: new for f, (_, new) in changes.items()})
         return changes
+
+
+def profile_changes(db, identity: Identity, enterprise_id: int) -> list[dict]:
+    """Audited profile changes of an enterprise the identity may see, newest first, with who made them."""
+    get_enterprise(db, identity, enterprise_id)
+    return list(db.query(
+        "SELECT l.at, l.old, l.new, u.display_name AS who FROM audit_log l LEFT JOIN users u ON u.id = l.user_id "
+        "WHERE l.entity = 'enterprise' AND l.entity_id = ? AND l.action = 'update_profile' ORDER BY l.id DESC",
+        [str(enterprise_id)]))
