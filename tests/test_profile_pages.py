@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import filling
 from db import audit
 from db.enterprises import get_enterprise
@@ -112,3 +114,17 @@ def test_prefilled_reassessment_needs_each_section_confirmed_on_the_fill_page(fr
     at.button(key="submit").click().run()
     assert not at.exception, at.exception
     assert fresh_db.execute("SELECT status FROM assessments WHERE id = ?", [aid]).fetchone()[0] == "submitted"
+
+
+@pytest.mark.parametrize("username", ["provider1", "admin"])
+def test_profile_page_checks_the_role_itself(fresh_db, username):
+    from streamlit.testing.v1 import AppTest
+
+    from db.users import open_session
+    from tests.conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / PROFILE), default_timeout=30)
+    at.session_state["_token"] = open_session(fresh_db, identity_of(fresh_db, username))
+    at.run()
+    assert "无权访问此页面。" in [e.value for e in at.error]
+    assert not at.title and not at.text_input
