@@ -128,3 +128,23 @@ def test_profile_page_checks_the_role_itself(fresh_db, username):
     at.run()
     assert "无权访问此页面。" in [e.value for e in at.error]
     assert not at.title and not at.text_input
+
+
+def test_unset_choices_show_a_placeholder_and_are_named_when_saving(fresh_db, ent1):
+    """An enterprise from a roster without industry or production type: the form asks, the save names both."""
+    fresh_db.execute("UPDATE enterprises SET industry_code = NULL, production_type = NULL WHERE id = ?",
+                     [ent1.enterprise_id])
+    at = open_page(sign_in("ent1"), PROFILE)
+    assert any("尚未填写：所属行业（国民经济行业分类大类）、生产类型。" in w.value for w in at.warning)
+    assert at.selectbox(key=_key(ent1.enterprise_id, "industry_code")).value is None
+    at.get("form_submit_button")[0].click()
+    at.run()
+    errors = [e.value for e in at.error]
+    assert "所属行业（国民经济行业分类大类）：请选择制造业行业大类（13–43）。" in errors
+    assert "生产类型：请选择生产类型（离散型、流程型或混合型）。" in errors
+    at.selectbox(key=_key(ent1.enterprise_id, "industry_code")).set_value("34")
+    at.radio(key=_key(ent1.enterprise_id, "production_type")).set_value("mixed")
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert "企业信息已完整。" in [s.value for s in at.success]
+    assert get_enterprise(fresh_db, ent1, ent1.enterprise_id)["industry_code"] == "34"
