@@ -11,11 +11,13 @@ st.set_page_config(page_title=t("app_title"), page_icon="🏭", layout="wide")
 PAGES = {
     "enterprise": [("app_pages/ent_assessments.py", "page_assessments", "📋"),
                    ("app_pages/ent_fill.py", "page_fill", "✍️"),
-                   ("app_pages/result.py", "page_result", "📊")],
+                   ("app_pages/result.py", "page_result", "📊"),
+                   ("app_pages/ent_profile.py", "page_profile", "🏢")],
     "provider": [("app_pages/provider_enterprises.py", "page_provider", "🏭"),
                  ("app_pages/result.py", "page_result", "📊")],
     "bureau": [("app_pages/bureau_overview.py", "page_bureau", "🏙️"),
-               ("app_pages/result.py", "page_result", "📊")],
+               ("app_pages/result.py", "page_result", "📊"),
+               ("app_pages/ent_profile.py", "page_profile", "🏢")],
     "admin": [("app_pages/admin_users.py", "page_users", "👤"),
               ("app_pages/admin_questionnaires.py", "page_questionnaires", "🗂️")],
 }

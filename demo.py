@@ -26,6 +26,18 @@ ENTERPRISES = [
     ("桓台汽车零部件有限公司（演示）", "huantai", "36", "MA3C4D7R8"),
     ("沂源医药包装材料有限公司（演示）", "yiyuan", "29", "MA3C4D8T9"),
 ]
+# Complete demo profiles, so demo accounts can start at once: (production type, employees,
+# main-business revenue in 万元, contact person, phone), in the order of ENTERPRISES.
+PROFILES = [
+    ("process", 420, "68500", "张工", "0533-2180001"),
+    ("discrete", 260, "31200.5", "王经理", "0533-5180002"),
+    ("process", 95, "8600", "孙主任", "0533-4180003"),
+    ("process", 380, "152000", "钱部长", "0533-7180004"),
+    ("mixed", 310, "24800", "周主管", "0533-6180005"),
+    ("process", 180, "41500", "吴经理", "0533-3580006"),
+    ("discrete", 520, "96300", "郑工", "0533-8180007"),
+    ("mixed", 140, "12700", "冯主任", "0533-3280008"),
+]
 REGION = {"zhangdian": "370303", "zichuan": "370302", "boshan": "370304", "linzi": "370305",
           "zhoucun": "370306", "huantai": "370321", "gaoqing": "370322", "yiyuan": "370323",
           "high_tech_zone": "370391", "economic_zone": "370392", "wenchang_lake": "370393"}
@@ -51,8 +63,11 @@ def seed_demo(db) -> bool:
         if db.execute("SELECT 1 FROM settings WHERE key = 'demo_seeded'").fetchone():
             return False
         db.execute("INSERT INTO settings (key, value) VALUES ('demo_seeded', '1')")
-        ids = [create_enterprise(db, demo_credit_code(d, body), name, d, ind, is_demo=True)
-               for name, d, ind, body in ENTERPRISES]
+        ids = [create_enterprise(db, demo_credit_code(d, body), name, d, ind, is_demo=True,
+                                 production_type=kind, employees=staff, revenue_wan=revenue,
+                                 contact_name=contact, contact_phone=phone)
+               for (name, d, ind, body), (kind, staff, revenue, contact, phone) in zip(ENTERPRISES, PROFILES,
+                                                                                       strict=True)]
         provider = create_provider(db, "淄博智造咨询服务有限公司（演示）", is_demo=True)
         for eid in ids[:3]:
             assign(db, None, provider, eid)

@@ -9,10 +9,11 @@ from typing import Any
 
 import scoring
 from db import assessments as store
-from db.assessments import Incomplete, SaveOutcome
+from db.assessments import Incomplete, SaveOutcome, UnconfirmedSections
 from db.identity import Identity
 from questionnaires import registry
-from questionnaires.answers import failed_checks, na_problem, normalise_value, problems, value_problem
+from questionnaires.answers import Problem, failed_checks, na_problem, normalise_value, problems, value_problem
+from questionnaires.conditions import visibility
 from questionnaires.model import Questionnaire, Text
 
 
@@ -73,4 +74,29 @@ def submit(db, identity: Identity, assessment_id: int) -> tuple[dict, bool]:
             return {"method": "none", "scoring_version": "none", "score": None, "level": None}
         return scoring.score(questionnaire, answers, na)
 
-    return store.submit(db, identity, assessment_id, compute)
+    def relevant_sections(answers, na):
+        return visibility(questionnaire, answers, na).sections
+
+    try:
+        return store.submit(db, identity, assessment_id, compute, relevant_sections)
+    except UnconfirmedSections as exc:
+        order = [s.id for s in questionnaire.sections]
+        pending = sorted(exc.section_ids, key=lambda s: order.index(s) if s in order else len(order))
+        raise Incomplete([Problem(s, s, "unconfirmed", UNCONFIRMED) for s in pending]) from exc
+
+
+UNCONFIRMED = Text("本节为上次评估的预填答案，请确认或修改后点击“确认本节”。",
+                   "Pre-filled from the last assessment: confirm or change it, then press “Confirm section”.")
+
+
+def section_of(questionnaire: Questionnaire, item_id: str) -> str | None:
+    """The section an item (question, or a section's own not-applicable entry) belongs to; None if unknown."""
+    if item_id in questionnaire.questions:
+        return questionnaire.questions[item_id].section_id
+    return item_id if questionnaire.section(item_id) is not None else None
+
+
+def start_prefilled(db, identity: Identity, questionnaire: Questionnaire) -> tuple[int, bool]:
+    """Start a new assessment pre-filled from the last submitted one of the same questionnaire."""
+    return store.start_prefilled(db, identity, questionnaire.id, questionnaire.version,
+                                 lambda item_id: section_of(questionnaire, item_id))

@@ -108,7 +108,12 @@ def main(argv: list[str]) -> int:
         if args.command == "create-user":
             enterprise_id = provider_id = None
             if args.enterprise_code:
-                row = db.execute("SELECT id FROM enterprises WHERE credit_code = ?", [args.enterprise_code]).fetchone()
+                from reference import credit_code_problem, normalise_credit_code
+                problem = credit_code_problem(args.enterprise_code)
+                if problem:
+                    sys.exit(f"统一社会信用代码 {args.enterprise_code!r} 无效：{problem}")
+                code = normalise_credit_code(args.enterprise_code)
+                row = db.execute("SELECT id FROM enterprises WHERE credit_code = ?", [code]).fetchone()
                 if not row:
                     sys.exit(f"no enterprise with credit code {args.enterprise_code}")
                 enterprise_id = row[0]

@@ -5,12 +5,13 @@ import streamlit as st
 import filling
 from auth import require_role
 from bootstrap import ensure_ready
-from db.assessments import OPEN_STATUSES, Incomplete, get_assessment, load_answers, split_answers
+from db.assessments import OPEN_STATUSES, Incomplete, get_assessment, load_answers, prefill_state, split_answers
 from db.identity import NotFound
 from i18n import t, tx
 from questionnaires.answers import progress
 from questionnaires.conditions import visibility
 from ui.common import assessment_id_from_url, status_label
+from ui.prefill import pending_suffix, render_prefill_banner
 from ui.question_widgets import make_context, render_question, render_section_na
 
 identity = require_role("enterprise")
@@ -33,6 +34,7 @@ vis = visibility(questionnaire, answers, na)
 prog = progress(questionnaire, answers, na)
 read_only = assessment["status"] not in OPEN_STATUSES
 sections = [s for s in questionnaire.sections if s.id in vis.sections]
+prefilled = prefill_state(db, identity, aid)
 
 current_id = st.query_params.get("s")
 if current_id not in [s.id for s in sections]:
@@ -61,7 +63,7 @@ with nav_col:
     for s in sections:
         d, n = prog.get(s.id, (0, 0))
         mark = "✅" if d == n else f"{d}/{n}"
-        labels[s.id] = f"{tx(s.title)} · {mark}"
+        labels[s.id] = f"{tx(s.title)} · {mark}{pending_suffix(prefilled, s.id)}"
     st.session_state["_nav_section"] = current_id
     st.radio(t("sections"), [s.id for s in sections], key="_nav_section", format_func=labels.get,
              label_visibility="collapsed", on_change=lambda: go_to(st.session_state["_nav_section"]))
@@ -90,6 +92,7 @@ with main_col:
                 cols[1].button(t("go_there"), key=f"jump_{i}", on_click=go_to, args=(p.section_id,))
 
     st.header(tx(section.title))
+    render_prefill_banner(identity, aid, prefilled, section.id, read_only)
     if section.description:
         st.caption(tx(section.description))
     ctx = make_context(identity, questionnaire, aid, stored)

@@ -15,7 +15,7 @@ from typing import Any
 
 from db import audit
 from db.connection import now, write_txn
-from db.enterprises import visible_enterprise_filter
+from db.enterprises import require_complete_profile, visible_enterprise_filter
 from db.identity import AccessDenied, Identity, NotFound
 
 OPEN_STATUSES = ("draft", "returned")
@@ -41,6 +41,14 @@ class SaveOutcome:
 
 class ReadOnly(Exception):
     """The assessment is submitted or verified and cannot be changed."""
+
+
+class UnconfirmedSections(Exception):
+    """Submission refused: these pre-filled sections (ids, in questionnaire order) are not yet confirmed."""
+
+    def __init__(self, section_ids: list[str]):
+        super().__init__("unconfirmed pre-filled sections: " + ", ".join(section_ids))
+        self.section_ids = section_ids
 
 
 class Incomplete(Exception):
@@ -95,24 +103,39 @@ def start_assessment(db, identity: Identity, questionnaire_id: str, questionnair
     """Open assessment of this questionnaire for the user's enterprise: the existing one, or a new one.
 
     Returns (assessment id, created). Idempotent: a double click or two colleagues at once
-    get the same open assessment (a partial unique index backs this up).
+    get the same open assessment (a partial unique index backs this up). A new one needs a
+    complete company profile (raises db.enterprises.ProfileIncomplete otherwise).
     """
     if identity.role != "enterprise" or not identity.enterprise_id:
         raise AccessDenied("only enterprise users start assessments")
     with write_txn(db):
-        row = db.execute(
-            "SELECT id FROM assessments WHERE enterprise_id = ? AND questionnaire_id = ? AND status IN ('draft','returned')",
-            [identity.enterprise_id, questionnaire_id]).fetchone()
-        if row:
-            return row[0], False
-        t = now()
-        cur = db.execute(
-            "INSERT INTO assessments (enterprise_id, questionnaire_id, questionnaire_version, status, created_by, "
-            "created_at, updated_at) VALUES (?,?,?,?,?,?,?)",
-            [identity.enterprise_id, questionnaire_id, questionnaire_version, "draft", identity.user_id, t, t])
-        audit.record(db, identity, "start", "assessment", cur.lastrowid,
-                     new={"questionnaire": questionnaire_id, "version": questionnaire_version})
-        return cur.lastrowid, True
+        existing = _open_assessment(db, identity.enterprise_id, questionnaire_id)
+        if existing:
+            return existing, False
+        require_complete_profile(db, identity.enterprise_id)
+        return _insert_draft(db, identity, questionnaire_id, questionnaire_version), True
+
+
+def _open_assessment(db, enterprise_id: int, questionnaire_id: str) -> int | None:
+    row = db.execute(
+        "SELECT id FROM assessments WHERE enterprise_id = ? AND questionnaire_id = ? AND status IN ('draft','returned')",
+        [enterprise_id, questionnaire_id]).fetchone()
+    return row[0] if row else None
+
+
+def _insert_draft(db, identity: Identity, questionnaire_id: str, questionnaire_version: str,
+                  prefilled_from: int | None = None) -> int:
+    t = now()
+    cur = db.execute(
+        "INSERT INTO assessments (enterprise_id, questionnaire_id, questionnaire_version, status, created_by, "
+        "created_at, updated_at, prefilled_from) VALUES (?,?,?,?,?,?,?,?)",
+        [identity.enterprise_id, questionnaire_id, questionnaire_version, "draft", identity.user_id, t, t,
+         prefilled_from])
+    new = {"questionnaire": questionnaire_id, "version": questionnaire_version}
+    if prefilled_from is not None:
+        new["prefilled_from"] = prefilled_from
+    audit.record(db, identity, "start", "assessment", cur.lastrowid, new=new)
+    return cur.lastrowid
 
 
 def _answer(row) -> StoredAnswer:
@@ -204,12 +227,15 @@ def current_result(db, identity: Identity, assessment_id: int, kind: str = "self
 
 
 def submit(db, identity: Identity, assessment_id: int,
-           compute: Callable[[dict[str, Any], dict[str, str]], dict]) -> tuple[dict, bool]:
+           compute: Callable[[dict[str, Any], dict[str, str]], dict],
+           relevant_sections: Callable[[dict[str, Any], dict[str, str]], set[str]] | None = None) -> tuple[dict, bool]:
     """Submit an open assessment and store its self result, once.
 
     ``compute(answers, na)`` returns the result (see scoring.py) or raises Incomplete.
     Returns (current self result, created). A second submit, from a double click or
     another tab, finds the assessment already submitted and returns the stored result.
+    Refused with UnconfirmedSections while a pre-filled section (among ``relevant_sections``
+    of the answers, when given) is not confirmed.
     """
     with write_txn(db):
         row = _visible(db, identity, assessment_id)
@@ -218,6 +244,12 @@ def submit(db, identity: Identity, assessment_id: int,
         if row["status"] not in OPEN_STATUSES:
             return current_result_row(db, assessment_id), False
         answers, na = split_answers(_answers(db, assessment_id))
+        pending = unconfirmed_sections(db, assessment_id)
+        if pending and relevant_sections is not None:
+            shown = relevant_sections(answers, na)
+            pending = [s for s in pending if s in shown]
+        if pending:
+            raise UnconfirmedSections(pending)
         result = compute(answers, na)
         t = now()
         db.execute("UPDATE assessments SET status = 'submitted', submitted_at = ?, submitted_by = ?, updated_at = ? "
@@ -250,3 +282,81 @@ def store_result(db, assessment_id: int, kind: str, questionnaire_id: str, quest
     row = next(db.query("SELECT * FROM results WHERE id = ?", [cur.lastrowid]))
     row["detail"] = result
     return row
+
+
+# --- history and pre-filled re-assessment (issue 9 §5) ----------------------------------------
+
+def last_submitted(db, identity: Identity, questionnaire_id: str) -> dict | None:
+    """The enterprise's most recent submitted or verified assessment of this questionnaire, or None."""
+    if identity.role != "enterprise" or not identity.enterprise_id:
+        return None
+    return next(db.query(
+        "SELECT * FROM assessments WHERE enterprise_id = ? AND questionnaire_id = ? "
+        "AND status IN ('submitted', 'verified') ORDER BY submitted_at DESC, id DESC LIMIT 1",
+        [identity.enterprise_id, questionnaire_id]), None)
+
+
+def start_prefilled(db, identity: Identity, questionnaire_id: str, questionnaire_version: str,
+                    section_of: Callable[[str], str | None]) -> tuple[int, bool]:
+    """Start a new assessment with the answers of the last submitted one of the same questionnaire.
+
+    In one transaction: the new draft, a copy of every answer whose item ``section_of`` places
+    in a section of the new version (others are dropped), one row per pre-filled section that
+    waits for "确认本节", and the audit entries. An open assessment is returned as it is;
+    without an earlier submission the new assessment starts empty. Returns (id, created).
+    """
+    if identity.role != "enterprise" or not identity.enterprise_id:
+        raise AccessDenied("only enterprise users start assessments")
+    with write_txn(db):
+        existing = _open_assessment(db, identity.enterprise_id, questionnaire_id)
+        if existing:
+            return existing, False
+        require_complete_profile(db, identity.enterprise_id)
+        source = last_submitted(db, identity, questionnaire_id)
+        if source is None:
+            return _insert_draft(db, identity, questionnaire_id, questionnaire_version), True
+        aid = _insert_draft(db, identity, questionnaire_id, questionnaire_version, prefilled_from=source["id"])
+        t = now()
+        per_section: dict[str, int] = {}
+        for row in db.query("SELECT item_id, value, na_reason FROM answers WHERE assessment_id = ? ORDER BY item_id",
+                            [source["id"]]):
+            section = section_of(row["item_id"])
+            if section is None or (row["value"] is None and row["na_reason"] is None):
+                continue
+            db.execute("INSERT INTO answers (assessment_id, item_id, value, na_reason, rev, updated_by, updated_at) "
+                       "VALUES (?,?,?,?,1,?,?)", [aid, row["item_id"], row["value"], row["na_reason"],
+                                                  identity.user_id, t])
+            per_section[section] = per_section.get(section, 0) + 1
+        for section, items in per_section.items():
+            db.execute("INSERT INTO prefill_sections (assessment_id, section_id, source_assessment_id, items) "
+                       "VALUES (?,?,?,?)", [aid, section, source["id"], items])
+        audit.record(db, identity, "prefill", "assessment", aid,
+                     new={"from": source["id"], "items": sum(per_section.values()), "sections": sorted(per_section)})
+        return aid, True
+
+
+def prefill_state(db, identity: Identity, assessment_id: int) -> dict[str, dict]:
+    """Pre-filled sections of an assessment the identity may see: section id -> row (confirmed_at, by, items)."""
+    _visible(db, identity, assessment_id)
+    return {r["section_id"]: r for r in db.query(
+        "SELECT p.*, u.display_name AS confirmed_by_name FROM prefill_sections p "
+        "LEFT JOIN users u ON u.id = p.confirmed_by WHERE p.assessment_id = ?", [assessment_id])}
+
+
+def unconfirmed_sections(db, assessment_id: int) -> list[str]:
+    """Pre-filled sections not yet confirmed (no identity check: callers have done it)."""
+    return [r[0] for r in db.execute("SELECT section_id FROM prefill_sections WHERE assessment_id = ? "
+                                     "AND confirmed_at IS NULL ORDER BY rowid", [assessment_id]).fetchall()]
+
+
+def confirm_section(db, identity: Identity, assessment_id: int, section_id: str) -> bool:
+    """Mark a pre-filled section as looked at and confirmed (audited). False if it was not pending."""
+    with write_txn(db):
+        _writable(db, identity, assessment_id)
+        cur = db.execute("UPDATE prefill_sections SET confirmed_at = ?, confirmed_by = ? WHERE assessment_id = ? "
+                         "AND section_id = ? AND confirmed_at IS NULL",
+                         [now(), identity.user_id, assessment_id, section_id])
+        if cur.rowcount != 1:
+            return False
+        audit.record(db, identity, "confirm_section", "assessment", assessment_id, new={"section": section_id})
+        return True

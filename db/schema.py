@@ -74,3 +74,23 @@ def m001_initial(db):
     )
     db["audit_log"].create_index(["entity", "entity_id"])
     db["settings"].create({"key": str, "value": str}, pk="key")
+
+
+@migrations()
+def m030_enterprise_profile_and_prefill(db):
+    """Company profile fields (issue 9 §1) and pre-filled sections awaiting confirmation (§5).
+
+    Revenue is kept as decimal text (万元, up to 4 decimals = 1 元) so it is stored exactly.
+    """
+    for column, kind in [("production_type", str), ("employees", int), ("revenue_wan", str),
+                         ("contact_name", str), ("contact_phone", str), ("profile_updated_at", str),
+                         ("profile_updated_by", int)]:
+        db["enterprises"].add_column(column, kind)
+    db["assessments"].add_column("prefilled_from", int)
+    db["prefill_sections"].create(
+        {"assessment_id": int, "section_id": str, "source_assessment_id": int, "items": int,
+         "confirmed_at": str, "confirmed_by": int},
+        pk=("assessment_id", "section_id"), not_null={"source_assessment_id", "items"},
+        foreign_keys=[("assessment_id", "assessments", "id"), ("source_assessment_id", "assessments", "id"),
+                      ("confirmed_by", "users", "id")],
+    )
