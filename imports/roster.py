@@ -234,3 +234,23 @@ def preview_file(filename: str, data: bytes) -> RosterPreview:
     except SheetError as e:
         return RosterPreview(problems=[Problem(1, "file", e.zh, e.en)])
     return check_roster(sheet.header, sheet.rows)
+
+
+class NotClean(Exception):
+    """Import refused: the file has problems and only-valid-rows was not chosen, or nothing is valid."""
+
+
+def import_preview(db, identity, year: int, preview: RosterPreview, *, only_valid: bool = False, source: str = "",
+                   progress=None) -> dict:
+    """Import a checked roster for ``year``, replacing that year's roster; returns {"old", "new"} counts.
+
+    Refused (nothing changes) when the file itself is unusable, when no row is valid, or when some
+    rows have problems and the user has not explicitly chosen to import only the valid rows.
+    """
+    from db.roster import replace_roster
+
+    if preview.file_problem or not preview.valid:
+        raise NotClean("nothing valid to import")
+    if preview.problems and not only_valid:
+        raise NotClean(f"{preview.bad_rows} row(s) have problems")
+    return replace_roster(db, identity, year, preview.valid, source=source, skipped=preview.bad_rows, progress=progress)
