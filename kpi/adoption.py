@@ -70,26 +70,28 @@ class Tally:
     def coverage(self) -> Fraction | None:
         return Fraction(self.assessed, self.roster) if self.roster else None
 
-    def add(self, s: Standing) -> Tally:
-        return Tally(self.roster + 1, self.assessed + s.assessed, self.applying + s.applies,
-                     self.applying_verified + (s.applies and s.verified), self.applying_self + (s.applies and not s.verified),
-                     self.awaiting_review + (s.assessed and s.awaiting_review))
+
+def _counts(s: Standing) -> tuple[int, int, int, int, int, int]:
+    return (1, s.assessed, s.applies, s.applies and s.verified, s.applies and not s.verified,
+            s.assessed and s.awaiting_review)
 
 
 def tally(rows: Iterable[dict], definition: Definition = Definition()) -> Tally:
-    total = Tally()
-    for row in rows:
-        total = total.add(standing(row, definition))
-    return total
+    """Counts over all ``rows`` (one per roster enterprise)."""
+    return tally_by(rows, None, definition)[None]
 
 
-def tally_by(rows: Iterable[dict], key: str, definition: Definition = Definition(),
-             keys: Iterable[str] = ()) -> dict[str, Tally]:
-    """Tally per value of ``key`` (e.g. "district"); ``keys`` are listed first, even with no roster rows."""
-    out: dict[str, Tally] = {k: Tally() for k in keys}
+def tally_by(rows: Iterable[dict], key: str | None, definition: Definition = Definition(),
+             keys: Iterable[str] = ()) -> dict:
+    """Tally per value of ``key`` (e.g. "district"; None = one group); ``keys`` come first, even if empty."""
+    sums: dict = {k: [0] * 6 for k in keys}
+    if key is None:
+        sums[None] = [0] * 6
     for row in rows:
-        out[row[key]] = out.get(row[key], Tally()).add(standing(row, definition))
-    return out
+        group = sums.setdefault(None if key is None else row[key], [0] * 6)
+        for i, n in enumerate(_counts(standing(row, definition))):
+            group[i] += n
+    return {k: Tally(*v) for k, v in sums.items()}
 
 
 def by_district(rows, definition: Definition = Definition()) -> dict[str, Tally]:
