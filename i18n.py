@@ -229,7 +229,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "target_save": ("保存目标", "Save target"),
     "target_saved": ("目标已保存：{scope} {year} 年 {value}%。", "Target saved: {scope} {year} {value} %."),
     "target_invalid": ("目标值应大于 0 且不超过 100。", "The target must be above 0 and at most 100."),
-    "kpi_delta": ("{d} 个百分点 · 目标 {target}（{year} 年）", "{d} pp · target {target} ({year})"),
+    "kpi_delta": ("{d} 个百分点", "{d} pp"),
     "kpi_chart_rate": ("应用率（%）", "Rate (%)"),
     "kpi_scope_title": ("{scope}规上工业企业工业互联网应用率", "Adoption rate: {scope}"),
 }

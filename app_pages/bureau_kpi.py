@@ -44,19 +44,21 @@ def headline(tally: kpi.Tally, target: kpi.Target | None, scope_name: str, year:
     c1, c2, c3, c4 = st.columns(4)
     delta = None
     if target and tally.rate is not None:
-        diff = percent_value(tally.rate - target.value / 100)
-        delta = t("kpi_delta", d=f"{diff:+.1f}", target=target_text(target), year=target.year)
+        delta = t("kpi_delta", d=f"{percent_value(tally.rate - target.value / 100):+.1f}")
     c1.metric(t("kpi_rate"), kpi.percent_text(tally.rate), delta)
-    c2.metric(t("kpi_coverage"), kpi.percent_text(tally.coverage),
-              t("kpi_coverage_detail", assessed=tally.assessed, roster=tally.roster), delta_color="off")
+    c1.caption(t("kpi_vs_target", target=target_text(target), year=target.year) if target else t("kpi_no_target"))
+    c2.metric(t("kpi_coverage"), kpi.percent_text(tally.coverage))
+    c2.caption(t("kpi_coverage_detail", assessed=tally.assessed, roster=tally.roster))
     if target:
         needed = kpi.gap(tally, target.value)
-        c3.metric(t("kpi_gap"), t("kpi_gap_value", n=needed) if needed else t("kpi_gap_reached"),
-                  t("kpi_gap_detail", required=kpi.required(target.value, tally.roster), roster=tally.roster,
-                    target=target_text(target)), delta_color="off")
+        c3.metric(t("kpi_gap"), t("kpi_gap_value", n=needed) if needed else t("kpi_gap_reached"))
+        c3.caption(t("kpi_gap_detail", required=kpi.required(target.value, tally.roster), roster=tally.roster,
+                     target=target_text(target)))
     else:
-        c3.metric(t("kpi_gap"), t("kpi_no_target"))
-    c4.metric(t("kpi_awaiting"), tally.awaiting_review, t("kpi_awaiting_detail"), delta_color="off")
+        c3.metric(t("kpi_gap"), "—")
+        c3.caption(t("kpi_no_target"))
+    c4.metric(t("kpi_awaiting"), tally.awaiting_review)
+    c4.caption(t("kpi_awaiting_detail"))
     st.caption(t("kpi_applying_detail", n=tally.applying, v=tally.applying_verified, s=tally.applying_self))
     st.caption(t(definition_key, year=year))
 
