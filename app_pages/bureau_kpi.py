@@ -35,6 +35,11 @@ def exports(table: pd.DataFrame, name: str, key: str) -> None:
                        mime="text/csv")
 
 
+def full_height(table: pd.DataFrame) -> int:
+    """Pixel height that shows every row of a short table without an inner scroll bar."""
+    return 38 + 35 * len(table)
+
+
 def target_text(target: kpi.Target | None) -> str:
     return kpi.percent_text(target.value / 100) if target else t("kpi_no_target")
 
@@ -67,7 +72,7 @@ def district_chart(table: pd.DataFrame, target: kpi.Target | None) -> alt.LayerC
     data = pd.DataFrame({"unit": table[t("col_district")], "rate": table[t("col_rate")],
                          "coverage": table[t("col_coverage")]})
     bars = alt.Chart(data).mark_bar().encode(
-        x=alt.X("unit:N", sort=None, title=None, axis=alt.Axis(labelAngle=-30)),
+        x=alt.X("unit:N", sort=None, title=None, axis=alt.Axis(labelAngle=-30, labelOverlap=False)),
         y=alt.Y("rate:Q", title=t("kpi_chart_rate"), scale=alt.Scale(domain=[0, 100])),
         tooltip=[alt.Tooltip("unit:N", title=t("col_district")), alt.Tooltip("rate:Q", title=t("col_rate")),
                  alt.Tooltip("coverage:Q", title=t("col_coverage"))])
@@ -105,12 +110,12 @@ def figures() -> None:
     st.subheader(t("kpi_by_district"))
     by_district = district_table(kpi.by_district(rows, definition), targets, year, t, lang)
     st.altair_chart(district_chart(by_district, city_target), width="stretch")
-    st.dataframe(by_district, hide_index=True, width="stretch", key="kpi_table_district")
+    st.dataframe(by_district, hide_index=True, width="stretch", height=full_height(by_district), key="kpi_table_district")
     exports(by_district, f"adoption_by_district_{year}", "district")
 
     st.subheader(t("kpi_by_industry") + f"（{scope_name}）")
     by_industry = industry_table(kpi.by_industry(scoped, definition), scope_target, t)
-    st.dataframe(by_industry, hide_index=True, width="stretch", key="kpi_table_industry")
+    st.dataframe(by_industry, hide_index=True, width="stretch", height=full_height(by_industry), key="kpi_table_industry")
     exports(by_industry, f"adoption_by_industry_{suffix}", "industry")
 
     st.subheader(t("kpi_trend") + f"（{scope_name}）")
@@ -120,13 +125,13 @@ def figures() -> None:
         return
     trend = trend_table(points, scope_target, t)
     line = alt.Chart(pd.DataFrame({"quarter": trend[t("col_quarter")], "rate": trend[t("col_rate")]})).mark_line(
-        point=True).encode(x=alt.X("quarter:N", sort=None, title=None),
+        point=True).encode(x=alt.X("quarter:N", sort=None, title=None, axis=alt.Axis(labelAngle=0)),
                            y=alt.Y("rate:Q", title=t("kpi_chart_rate"), scale=alt.Scale(domain=[0, 100])))
     if scope_target:
         line = line + alt.Chart(pd.DataFrame({"target": [float(scope_target.value)]})).mark_rule(
             color="red", strokeDash=[6, 4]).encode(y="target:Q")
     st.altair_chart(line, width="stretch")
-    st.dataframe(trend, hide_index=True, width="stretch", key="kpi_table_trend")
+    st.dataframe(trend, hide_index=True, width="stretch", height=full_height(trend), key="kpi_table_trend")
     exports(trend, f"adoption_trend_{suffix}", "trend")
     st.caption(t("kpi_trend_note"))
     if scope_target:
