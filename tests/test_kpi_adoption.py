@@ -204,3 +204,49 @@ def test_no_target_and_empty_roster():
                                          ("2024-12-31T16:00:00.000000Z", (2025, 1))])
 def test_quarter_boundaries_are_shanghai(utc, quarter):
     assert kpi.quarter_of(utc) == quarter
+
+
+# --- invariants over random rosters (hypothesis) ---------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from reference import DISTRICTS  # noqa: E402
+
+_row = st.fixed_dictionaries({
+    "district": st.sampled_from(list(DISTRICTS)),
+    "industry_code": st.sampled_from(["13", "26", "30", "34"]),
+    "status": st.sampled_from([None, "submitted", "returned", "verified"]),
+    "self_outcome": st.sampled_from([None, 0, 1]),
+    "verified_outcome": st.sampled_from([None, 0, 1]),
+    "submitted_at": st.sampled_from(["2024-12-31T16:30:00Z", "2025-05-01T00:00:00Z", "2025-08-01T00:00:00Z"]),
+    "verified_at": st.sampled_from(["2025-06-30T16:00:00Z", "2025-09-01T00:00:00Z"]),
+})
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_row, max_size=40), st.sampled_from([Fraction(45), Fraction(91, 2), Fraction(100), Fraction(1, 3)]),
+       st.booleans())
+def test_kpi_invariants(rows, target, count_self):
+    d = kpi.Definition(count_self_assessed=count_self)
+    city = kpi.tally(rows, d)
+    assert city.roster == len(rows)
+    assert 0 <= city.applying <= city.assessed <= city.roster
+    assert city.applying == city.applying_verified + city.applying_self
+    assert city.awaiting_review <= city.assessed
+    if not count_self:
+        assert city.applying_self == 0
+    for parts in (kpi.by_district(rows, d), kpi.by_industry(rows, d)):
+        assert sum(t.roster for t in parts.values()) == city.roster
+        assert sum(t.applying for t in parts.values()) == city.applying
+        assert sum(t.assessed for t in parts.values()) == city.assessed
+    # the gap is exactly what is missing: one enterprise fewer would not reach the target
+    need = kpi.gap(city, target)
+    if city.roster:
+        assert kpi.meets(Fraction(city.applying + need, city.roster), target)
+        if need:
+            assert not kpi.meets(Fraction(city.applying + need - 1, city.roster), target)
+    points = kpi.trend(rows, until=(2025, 4), definition=d)
+    if points:
+        assert points[-1].applying == city.applying and points[-1].assessed == city.assessed
+        assert all(a.applying <= b.applying for a, b in zip(points, points[1:]))
