@@ -16,7 +16,7 @@ from i18n import t
 from imports.roster import FIELD_EN, FIELD_ZH, import_preview, preview_file
 from kpi import adoption as kpi
 from kpi.export import csv_bytes, xlsx_bytes
-from kpi.tables import district_table, industry_table, percent_value, trend_table
+from kpi.tables import district_table, industry_table, percent_value, rounded, trend_table
 from reference import DISTRICTS, district_label
 
 identity = require_role("bureau")
@@ -141,7 +141,7 @@ def figures() -> None:
         elif projection.reached is None:
             st.info(t("kpi_projection_never", w=projection.window, n=projection.needed))
         else:
-            pace = percent_value(projection.pace / 100)  # pace rounded to 0.1 enterprise for display
+            pace = rounded(projection.pace)
             st.info(t("kpi_projection", w=projection.window, pace=pace, year=projection.reached[0],
                       q=projection.reached[1], n=projection.needed))
 

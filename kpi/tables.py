@@ -17,13 +17,15 @@ from reference import district_label, industry_label
 Label = Callable[..., str]
 
 
+def rounded(value: Fraction, digits: int = 1) -> float:
+    """An exact value rounded half up for display."""
+    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    return float(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
 def percent_value(value: Fraction | None, digits: int = 1) -> float | None:
     """A share as a percentage number rounded half up for display (None when undefined)."""
-    if value is None:
-        return None
-    hundred = value * 100
-    exact = Decimal(hundred.numerator) / Decimal(hundred.denominator)
-    return float(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+    return None if value is None else rounded(value * 100, digits)
 
 
 def _counts(label: Label, t: Tally, target: Target | None) -> dict:

@@ -164,3 +164,12 @@ def test_page_not_reachable_without_login(fresh_db):
     at.run()
     assert not at.metric and not at.dataframe
     assert at.text_input(key="login_user") is not None
+
+
+def test_page_in_english(with_roster):
+    at = sign_in("bureau1")
+    at.radio(key="lang").set_value("en").run()
+    at = open_page(at, PAGE)
+    assert [t.value for t in at.title] == ["Industrial-internet adoption"]
+    assert at.metric[0].label == "Adoption rate"
+    assert "District / zone" in table_with(at, "District / zone").columns
