@@ -184,6 +184,7 @@ def roster_import() -> None:
                                     progress=lambda done, total: bar.progress(
                                         done / total, text=t("roster_progress", done=done, total=total)))
             st.session_state.pop("roster_preview", None)
+            st.session_state["kpi_year"] = year  # the figures tab (rendered after this one) shows the new roster
             st.success(t("roster_imported", year=year, **counts))
     years = roster_years(db, identity)
     if years:
