@@ -94,3 +94,26 @@ def m030_enterprise_profile_and_prefill(db):
         foreign_keys=[("assessment_id", "assessments", "id"), ("source_assessment_id", "assessments", "id"),
                       ("confirmed_by", "users", "id")],
     )
+
+
+@migrations()
+def m040_roster_and_targets(db):
+    """The yearly roster of above-scale manufacturers (the KPI denominator) and the bureau's targets.
+
+    Target values are decimal text (e.g. "45" for 45 %) so the KPI arithmetic stays exact.
+    """
+    db["roster_entries"].create(
+        {"id": int, "year": int, "credit_code": str, "name": str, "district": str, "industry_code": str,
+         "revenue": str, "employees": int, "source_row": int, "imported_at": str},
+        pk="id", not_null={"year", "credit_code", "name", "district", "industry_code", "imported_at"},
+    )
+    db["roster_entries"].create_index(["year", "credit_code"], unique=True)
+    db["roster_entries"].create_index(["credit_code"])
+    db["targets"].create(
+        {"id": int, "metric": str, "year": int, "scope": str, "value": str, "updated_at": str, "updated_by": int},
+        pk="id", not_null={"metric", "year", "scope", "value", "updated_at"},
+    )
+    db["targets"].create_index(["metric", "year", "scope"], unique=True)
+    db.execute("INSERT INTO targets (metric, year, scope, value, updated_at) "
+               "VALUES ('ii_adoption_rate', 2025, 'city', '45', '2025-01-01T00:00:00.000000Z')")
+    db["results"].create_index(["assessment_id", "kind", "is_current"], if_not_exists=True)

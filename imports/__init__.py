@@ -1,0 +1,1 @@
+"""Reading and checking files the bureau uploads (rosters)."""

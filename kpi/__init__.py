@@ -1,0 +1,1 @@
+"""Pure KPI arithmetic over rows read by db/ (no database, no Streamlit)."""
