@@ -236,6 +236,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "wb_na_reason": ("不适用理由", "Reason not applicable"),
     "wb_gain": ("对本级得分的提升", "Rise of the level score"),
     "wb_state": ("是否达标", "Passed"),
+    "wb_level_n": ("第{n}级得分", "Level {n} score"),
 }
 
 
