@@ -73,8 +73,8 @@ def radar_chart(ex: Explanation, size: int = 460) -> alt.LayerChart:
     n = len(ex.subdomains)
     grid = pd.DataFrame([{"ring": r, "order": k, "x": r * math.cos(_angle(k % n, n)), "y": r * math.sin(_angle(k % n, n))}
                          for r in range(1, 6) for k in range(n + 1)])
-    spokes = pd.DataFrame([{"spoke": i, "x": px, "y": py} for i in range(n)
-                           for px, py in ((0.0, 0.0), (RADIUS_MAX * math.cos(_angle(i, n)), RADIUS_MAX * math.sin(_angle(i, n))))])
+    spokes = pd.DataFrame([{"spoke": i, "x": r * math.cos(_angle(i, n)), "y": r * math.sin(_angle(i, n))}
+                           for i in range(n) for r in (0.0, RADIUS_MAX)])
     ring_labels = pd.DataFrame([{"t": str(r), "x": 0.12, "y": float(r)} for r in range(1, 6)])
     lim = alt.Scale(domain=[-8.2, 8.2], nice=False)
     x = alt.X("x:Q", scale=lim, axis=None)
