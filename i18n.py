@@ -236,6 +236,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "wb_na_reason": ("不适用理由", "Reason not applicable"),
     "wb_gain": ("对本级得分的提升", "Rise of the level score"),
     "wb_state": ("是否达标", "Passed"),
+    "res_computed_at": ("计算时间 {when}（北京时间）", "computed {when} (Beijing time)"),
+    "level_rule": ("逐级计分：某级得分低于 {pm} 即停止，该级部分得分计入，更高等级不计入。",
+                   "Levels are scored upwards; scoring stops at the first level below {pm}, whose partial score counts."),
+    "res_subdomain_table": ("能力子域得分表", "Sub-domain scores (table)"),
+    "res_more_in_workbook": ("另有 {n} 项列在 Excel 明细的“提升建议”表中。",
+                             "{n} more item(s) are listed in the workbook's next-steps sheet."),
     "wb_level_n": ("第{n}级得分", "Level {n} score"),
 }
 

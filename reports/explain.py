@@ -375,3 +375,33 @@ def subdomain_changes(questionnaire: Questionnaire, detail: dict, previous_detai
         delta = now - before if now is not None and before is not None else None
         changes.append(Change(sd, subdomain_name(questionnaire, sd, lang), before, now, delta))
     return changes
+
+
+# -- peers -------------------------------------------------------------------------------------------
+
+def peer_lines(standings, lang: str = "zh", min_peers: int = 5) -> list[str]:
+    """One sentence per peer group (db.peers.PeerStanding), hiding groups with too few peers."""
+    from reference import district_label, industry_label
+
+    lines = []
+    for st in standings:
+        if st.group == "industry":
+            label = say("res_peer_industry", lang, name=industry_label(st.value) if st.value else "—")
+        else:
+            label = say("res_peer_district", lang, name=district_label(st.value, lang) if st.value else "—")
+        if st.value is None:
+            text = say("res_peer_unknown", lang)
+        elif st.share_below is None:
+            text = say("res_peer_hidden", lang, min=min_peers, n=st.peers)
+        else:
+            text = say("res_peer_value", lang, pct=f"{st.share_below:.0%}", n=st.peers)
+        lines.append(f"{label}：{text}" if lang == "zh" else f"{label}: {text}")
+    return lines
+
+
+def report_filename(questionnaire_id: str, enterprise_name: str, day: str, ext: str, lang: str = "zh") -> str:
+    """``<report name>_<enterprise>_<YYYYMMDD>.<ext>``, without characters file systems refuse."""
+    key = f"report_{questionnaire_id}"
+    name = say(key if key in STRINGS else "report_other", lang)
+    safe = "".join("_" if ch in '\\/:*?"<>|' or ord(ch) < 32 else ch for ch in enterprise_name).strip()
+    return f"{name}_{safe}_{day}.{ext}"

@@ -15,6 +15,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
+from i18n import STRINGS
 from reference import district_label, industry_label
 from reports.charts import NoCjkFont
 from reports.explain import SHANGHAI, Explanation, say
@@ -68,8 +69,6 @@ class _Report(FPDF):
 
 def report_name(questionnaire_id: str, lang: str = "zh") -> str:
     key = f"report_{questionnaire_id}"
-    from i18n import STRINGS
-
     return say(key if key in STRINGS else "report_other", lang)
 
 
