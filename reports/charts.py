@@ -105,7 +105,8 @@ def level_chart(ex: Explanation, width: int = 460) -> alt.LayerChart:
              "shown": "—" if lv.score is None else f"{lv.score:.2f}"} for lv in ex.levels]
     data = pd.DataFrame(rows)
     y = alt.Y("score:Q", scale=alt.Scale(domain=[0, 1]), title=say("res_level_score", ex.lang))
-    x = alt.X("level:N", sort=None, title=None, axis=alt.Axis(labelAngle=0))
+    # "二级 规范级" on two lines, so five labels fit a narrow column
+    x = alt.X("level:N", sort=None, title=None, axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, ' ')"))
     bars = alt.Chart(data).mark_bar(size=38).encode(
         x=x, y=y,
         color=alt.Color("state:N", title=None, legend=alt.Legend(orient="bottom"),

@@ -66,7 +66,7 @@ def test_quick_check_result_weakest_areas_and_link_to_full(fresh_db):
     assert any("指示性" in i.value for i in at.info)
     assert any("每个能力子域只用一道题估计" in w.value for w in at.warning)
     assert "最薄弱的三个能力子域及改进做法" in [s.value for s in at.subheader]
-    assert sum(1 for m in at.markdown if m.value.startswith("**建议做法：**")) == 3
+    assert sum(1 for m in at.markdown if m.value.startswith("**建议做法**：")) == 3
     assert sum(1 for c in at.caption if "总分由" in c.value) >= 1
     assert not any(re.search(r"\+0\.\d{3}", t) for t in page_texts(at))
     links = [p.proto.label for p in at.get("page_link")]

@@ -47,6 +47,13 @@ class ResultExtras:
     full_assessment_page: str | None = None  # link target for the quick check
 
 
+def _bold_label(key: str) -> str:
+    """A bold label before text. The colon stays outside the ** so CommonMark closes the bold after CJK punctuation."""
+    label = t(key)
+    core = label.rstrip("：: ")
+    return f"**{core}**{label[len(core):]}"
+
+
 def _fmt(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
@@ -102,7 +109,7 @@ def _render_blockers(ex: Explanation) -> None:
             if b.evidence:
                 st.caption(t("evidence") + b.evidence)
             if b.action:
-                st.markdown(f"**{t('res_action')}**{b.action}")
+                st.markdown(_bold_label("res_action") + b.action)
             st.caption(b.gain_text)
     if len(ex.blockers) > MAX_BLOCKERS_SHOWN:
         st.caption(t("res_more_in_workbook", n=len(ex.blockers) - MAX_BLOCKERS_SHOWN))
@@ -114,7 +121,7 @@ def _render_weakest(ex: Explanation, extras: ResultExtras) -> None:
         with st.container(border=True):
             st.markdown(f"**{i}. {area.name}**")
             st.caption(t("res_chosen", text=area.chosen_text))
-            st.markdown(f"**{t('res_action')}**{area.action}")
+            st.markdown(_bold_label("res_action") + area.action)
             if area.gain_text:
                 st.caption(area.gain_text)
     if extras.full_assessment_page:
