@@ -242,6 +242,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "res_subdomain_table": ("能力子域得分表", "Sub-domain scores (table)"),
     "res_more_in_workbook": ("另有 {n} 项列在 Excel 明细的“提升建议”表中。",
                              "{n} more item(s) are listed in the workbook's next-steps sheet."),
+    "res_level_short": ("第{n}级", "Level {n}"),
     "wb_level_n": ("第{n}级得分", "Level {n} score"),
 }
 

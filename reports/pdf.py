@@ -170,7 +170,7 @@ def _maturity_section(pdf, ex: Explanation, ctx: ReportContext, charts_png, para
         para(ex.blocker_summary)
         pdf.ln(1)
         for b in ex.blockers[:MAX_BLOCKERS]:
-            para(f"{b.rank}. {b.subdomain} · {say('wb_level', lang)} {b.level} · "
+            para(f"{b.rank}. {b.subdomain} · {say('res_level_short', lang, n=b.level)} · "
                  f"{say('res_answer_now', lang, answer=b.answer)}", 10)
             para(b.text)
             if b.evidence:

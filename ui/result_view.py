@@ -18,12 +18,18 @@ from reports.charts import level_chart, radar_chart
 from reports.explain import Change, Explanation
 
 MAX_BLOCKERS_SHOWN = 10
+SITE = re.compile(r"www\.c3mep\.cn")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
 
 
 def md_escape(text: str) -> str:
     """User-written text for a Markdown element, shown literally."""
     return _MD_SPECIAL.sub(r"\\\1", text or "")
+
+
+def link_sites(text: str) -> str:
+    """Explicit links for the web addresses we cite: Markdown's autolink would run on into the Chinese text."""
+    return SITE.sub(lambda m: f"[{m.group(0)}](https://{m.group(0)})", text)
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ def render_result(ex: Explanation, extras: ResultExtras) -> None:
 
 
 def render_maturity(ex: Explanation, extras: ResultExtras) -> None:
-    st.info(t("indicative") if ex.indicative else t("self_reference"))
+    st.info(link_sites(t("indicative") if ex.indicative else t("self_reference")))
     for note in ex.notes:
         st.caption("⚠️ " + note)
     c1, c2, c3 = st.columns(3)
@@ -104,7 +110,8 @@ def _render_blockers(ex: Explanation) -> None:
     st.markdown(ex.blocker_summary)
     for b in ex.blockers[:MAX_BLOCKERS_SHOWN]:
         with st.container(border=True):
-            st.markdown(f"**{b.rank}. {b.subdomain}** · {t('wb_level')} {b.level} · {t('res_answer_now', answer=b.answer)}")
+            st.markdown(f"**{b.rank}. {b.subdomain}** · {t('res_level_short', n=b.level)} · "
+                        f"{t('res_answer_now', answer=b.answer)}")
             st.markdown(b.text)
             if b.evidence:
                 st.caption(t("evidence") + b.evidence)
@@ -149,8 +156,8 @@ def _render_gates(ex: Explanation) -> None:
     st.subheader(t("gates_title"))
     st.caption(t("gates_caption"))
     for gate in ex.gates:
-        st.markdown(("✅ " if gate.met else "▫️ ") + gate.text)
-        st.caption(gate.source)
+        st.markdown((":material/check_circle: " if gate.met else ":material/radio_button_unchecked: ") + gate.text)
+        st.caption(link_sites(gate.source))
 
 
 def render_rule(ex: Explanation) -> None:
