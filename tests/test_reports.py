@@ -280,3 +280,30 @@ def test_workbook_keeps_user_text_as_text(full_ex):
 ])
 def test_report_file_name(name, expected):
     assert report_filename("cmmm_full", name, "20260301", "pdf") == expected
+
+
+def pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    return re.sub(r"\s+", "", "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages))
+
+
+def test_pdf_of_the_quick_check_has_range_and_weakest_actions(quick):
+    from reports.pdf import ReportContext, build_pdf
+
+    ex = explain(quick, stored(quick, quick_answers(quick)))
+    text = pdf_text(build_pdf(ex, ReportContext(ENTERPRISE)))
+    assert "智能制造成熟度快速自测报告" in text and "每个能力子域只用一道题估计" in text
+    assert all(re.sub(r"\s+", "", area.action) in text for area in ex.weakest)
+
+
+def test_pdf_of_the_adoption_survey_has_verdict_and_rates():
+    from reports.pdf import ReportContext, build_pdf
+
+    q = registry.latest("ii_adoption")
+    answers = {"platform_use": "none", "equipment_total": 100, "equipment_digitised": 50, "equipment_networked": 20,
+               "equipment_on_platform": 0, "cloud_systems": ["none_cloud"]}
+    ex = explain(q, stored(q, answers), verified=True)
+    text = pdf_text(build_pdf(ex, ReportContext(ENTERPRISE)))
+    assert "工业互联网应用评估报告" in text and "【已核验】" in text
+    assert "判定结论：未达到“应用工业互联网”标准" in text and "设备数字化率50.0%" in text

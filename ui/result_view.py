@@ -132,7 +132,7 @@ def _render_weakest(ex: Explanation, extras: ResultExtras) -> None:
             if area.gain_text:
                 st.caption(area.gain_text)
     if extras.full_assessment_page:
-        st.page_link(extras.full_assessment_page, label=t("res_start_full"), icon="📝")
+        st.page_link(extras.full_assessment_page, label=t("res_start_full"), icon=":material/assignment:")
 
 
 def _render_peers_and_change(extras: ResultExtras) -> None:
@@ -162,13 +162,12 @@ def _render_gates(ex: Explanation) -> None:
 
 def render_rule(ex: Explanation) -> None:
     if ex.outcome:
-        st.success(f"✅ {ex.verdict}")
+        st.success(ex.verdict, icon=":material/check_circle:")
     else:
-        st.warning(f"❌ {ex.verdict}")
+        st.warning(ex.verdict, icon=":material/cancel:")
     st.subheader(t("criteria"))
-    st.dataframe(pd.DataFrame([{"": "✅" if met else "—", t("criteria"): label,
-                                t("status"): t("met") if met else t("not_met")} for label, met in ex.criteria]),
-                 hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame([{t("criteria"): label, t("status"): t("met") if met else t("not_met")}
+                               for label, met in ex.criteria]), hide_index=True, width="stretch")
     st.subheader(t("indicators"))
     st.dataframe(pd.DataFrame([{t("indicators"): label, t("wb_value"): value} for label, value in ex.indicators]),
                  hide_index=True, width="stretch")
