@@ -242,6 +242,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "res_subdomain_table": ("能力子域得分表", "Sub-domain scores (table)"),
     "res_more_in_workbook": ("另有 {n} 项列在 Excel 明细的“提升建议”表中。",
                              "{n} more item(s) are listed in the workbook's next-steps sheet."),
+    "res_national": ("全国参考：据中国电子技术标准化研究院《智能制造发展指数报告（2022）》，在国家平台自诊断的企业中，"
+                     "约 63% 处于一级及以下，21% 为二级，12% 为三级，4% 为四级及以上（企业自愿参与，并非随机样本）。",
+                     "National reference: CESI's smart-manufacturing development index report (2022) found, among "
+                     "enterprises self-diagnosed on the national platform, about 63 % at level 1 or below, 21 % at "
+                     "level 2, 12 % at level 3 and 4 % at level 4 or above (self-selected, not a random sample)."),
+    "above_scale": ("规模以上工业企业", "Above-scale enterprise"),
+    "yes": ("是", "Yes"),
+    "no": ("否", "No"),
+    "res_pdf_unavailable": ("暂时无法生成 PDF 报告：{why}", "The PDF report cannot be made now: {why}"),
     "res_level_short": ("第{n}级", "Level {n}"),
     "wb_level_n": ("第{n}级得分", "Level {n} score"),
 }

@@ -14,7 +14,7 @@ from db.peers import MIN_PEERS, peer_standing, previous_result
 from i18n import lang, t, tx
 from reports import charts
 from reports.explain import SHANGHAI, explain, local_time, peer_lines, report_filename, subdomain_changes
-from reports.pdf import ReportContext, build_pdf
+from reports.pdf import ReportContext, build_pdf, pdf_font
 from reports.workbook import build_workbook
 from ui.common import assessment_id_from_url, status_label
 from ui.result_view import Download, ResultExtras, md_escape, render_result
@@ -68,9 +68,16 @@ def make_workbook() -> bytes:
     return build_workbook(ex, questionnaire, result["detail"], enterprise, answers, na)
 
 
-downloads = (
-    Download(t("res_download_pdf"), report_filename(questionnaire.id, enterprise["name"], day, "pdf", language),
-             "application/pdf", make_pdf, "download_pdf"),
+downloads = ()
+try:  # the PDF and its chart images need a CJK font; say so instead of failing on the click
+    pdf_font()
+    charts.cjk_font()
+    downloads = (Download(t("res_download_pdf"), report_filename(questionnaire.id, enterprise["name"], day, "pdf",
+                                                                   language), "application/pdf", make_pdf,
+                          "download_pdf"),)
+except charts.NoCjkFont as exc:
+    st.error(t("res_pdf_unavailable", why=exc))
+downloads += (
     Download(t("res_download_xlsx"), report_filename(questionnaire.id, enterprise["name"], day, "xlsx", language),
              XLSX, make_workbook, "download_xlsx"),
 )

@@ -136,6 +136,7 @@ class Explanation:
     criteria: list[tuple[str, bool]] = field(default_factory=list)
     indicators: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    national: str = ""  # the published national distribution of levels, for context (domain.md §1.7)
 
     @property
     def next_steps(self) -> list[str]:
@@ -211,6 +212,7 @@ def _explain_maturity(ex: Explanation, q: Questionnaire, detail: dict, lang: str
                                                   pick(domain.label, lang), info["score"], info["not_applicable"]))
     if not ex.official_weights:
         ex.notes.append(say("unofficial_weights", lang))
+    ex.national = say("res_national", lang)
 
 
 def _explain_blockers(ex: Explanation, q: Questionnaire, detail: dict, lang: str, advice: Advice) -> None:

@@ -126,6 +126,8 @@ def build_pdf(ex: Explanation, ctx: ReportContext, charts_png: tuple[bytes, ...]
         profile.append((say("district", lang), district_label(enterprise["district"], lang)))
     if enterprise.get("industry_code"):
         profile.append((say("industry", lang), industry_label(enterprise["industry_code"])))
+    if enterprise.get("above_scale") is not None:
+        profile.append((say("above_scale", lang), say("yes" if enterprise["above_scale"] else "no", lang)))
     table(profile, (45, 125), header=False)
 
     heading(say("pdf_result", lang))
@@ -149,6 +151,8 @@ def _maturity_section(pdf, ex: Explanation, ctx: ReportContext, charts_png, para
         para(say("self_reference", lang), 9, GREY)
     for note in ex.notes:
         para(note, 9, GREY)
+    if ex.national:
+        para(ex.national, 9, GREY)
     table([(say("wb_level", lang), say("res_level_score", lang), say("wb_state", lang)),
            *[(lv.name, "—" if lv.score is None else f"{lv.score:.2f}", lv.state) for lv in ex.levels]], (60, 50, 60))
     for png in charts_png:

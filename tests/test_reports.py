@@ -6,6 +6,8 @@ import io
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import scoring
 from questionnaires import registry
@@ -307,3 +309,52 @@ def test_pdf_of_the_adoption_survey_has_verdict_and_rates():
     text = pdf_text(build_pdf(ex, ReportContext(ENTERPRISE)))
     assert "工业互联网应用评估报告" in text and "【已核验】" in text
     assert "判定结论：未达到“应用工业互联网”标准" in text and "设备数字化率50.0%" in text
+
+
+def test_pdf_shows_peers_change_and_national_reference(full_ex):
+    from reports.pdf import ReportContext, build_pdf
+
+    ctx = ReportContext(ENTERPRISE, peers=("同行业（26 化学原料和化学制品制造业）：得分高于 60% 的同类企业（共 5 家有结果）",),
+                        change_title="与上次评估相比（2025-06-01，一级 规划级）",
+                        changes=(("组织战略", "1.80", "2.30", "+0.50"),))
+    text = pdf_text(build_pdf(full_ex, ctx))
+    assert "得分高于60%的同类企业（共5家有结果）" in text
+    assert "与上次评估相比（2025-06-01，一级规划级）" in text and "+0.50" in text
+    assert "规模以上工业企业" not in text  # not in this profile: nothing invented
+    assert "智能制造发展指数报告（2022）" in text
+
+
+# -- invariants over random answer sets ----------------------------------------------------------------------
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_blockers_and_their_count_hold_for_any_answers(full, data):
+    """Blockers are the failing items of the stopping level, by falling gain; the stated N is exact."""
+    from questionnaires.conditions import visibility
+
+    answers = {"manufacturing_type": "discrete"}
+    visible = visibility(full, answers, {}).questions
+    skew = data.draw(st.sampled_from([(0, 1, 2, 3), (0, 0, 1, 2), (0, 1, 1, 1)]), label="skew")
+    for item in full.questions.values():
+        if item.type == "scale4" and item.id in visible:
+            answers[item.id] = SCALE_BY_RANK[data.draw(st.sampled_from(skew))]
+    ex = explain(full, stored(full, answers))
+    gains = [b.gain for b in ex.blockers]
+    assert gains == sorted(gains, reverse=True)
+    assert {b.level for b in ex.blockers} <= {next((lv.level for lv in ex.levels if lv.counted and not lv.passed),
+                                                   None)}
+    match = re.search(r"前 (\d+) 项", ex.blocker_summary)
+
+    def level_after(k: int) -> int:
+        raised = dict(answers)
+        raised.update({b.item: "fully_met" for b in ex.blockers[:k]})
+        return scoring.score(full, raised)["level"]
+
+    if match:
+        n = int(match.group(1))
+        assert level_after(n) > ex.level and (n == 1 or level_after(n - 1) == ex.level)
+    elif ex.blockers:
+        assert level_after(len(ex.blockers)) == ex.level
+
+
+SCALE_BY_RANK = ("fully_met", "largely_met", "partly_met", "not_met")

@@ -84,6 +84,8 @@ def render_maturity(ex: Explanation, extras: ResultExtras) -> None:
     c3.metric(t("res_next_level", name="").rstrip("：: "), ex.next_level_name or t("res_top_level"))
     if ex.uncertainty:
         st.warning(ex.uncertainty)
+    if ex.national:
+        st.caption(ex.national)
 
     left, right = st.columns([3, 2])
     left.altair_chart(radar_chart(ex, size=380), width="stretch")
