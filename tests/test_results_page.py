@@ -81,3 +81,12 @@ def test_english_page_uses_english_labels(fresh_db, ent1_full):  # noqa: F811
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Maturity level"] == "Level 2 · Standardised"
     assert [b.proto.label for b in at.get("download_button")] == ["Download PDF report", "Download Excel workbook"]
+
+
+def test_without_a_cjk_font_the_pdf_button_gives_way_to_a_message(fresh_db, ent1_full, monkeypatch):  # noqa: F811
+    from reports import pdf
+
+    monkeypatch.setattr(pdf, "PDF_FONTS", (("/nonexistent/font.ttc", 0),))
+    at = open_page(sign_in("ent1"), "app_pages/result.py", a=ent1_full)
+    assert any("暂时无法生成 PDF 报告" in e.value and "fonts-wqy-microhei" in e.value for e in at.error)
+    assert [b.proto.label for b in at.get("download_button")] == ["下载 Excel 明细"]
