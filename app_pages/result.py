@@ -37,7 +37,7 @@ except NotFound:
 questionnaire = filling.questionnaire_of(assessment)
 st.title(f"{t('page_result')} · {tx(questionnaire.title)}")
 st.caption(f"{md_escape(assessment['enterprise_name'])} · #{aid} · {status_label(assessment['status'])}")
-if result is None:
+if result is None or result["detail"]["method"] not in ("cmmm", "cmmm_quick", "rule"):
     st.info(t("no_result"))
     st.stop()
 
@@ -50,7 +50,7 @@ if previous is not None and previous["detail"]["method"] == result["detail"]["me
     changes = tuple(subdomain_changes(questionnaire, result["detail"], previous["detail"], language))
     before = explain(filling.questionnaire_of(previous), previous, lang=language)
     change_title = t("res_change", date=local_time(previous["submitted_at"] or previous["computed_at"])[:10],
-                     level=before.level_name)
+                     level=before.level_name, score=f"{before.score:.2f}")
 answers, na = split_answers(load_answers(db, identity, aid))
 day = datetime.now(UTC).astimezone(SHANGHAI).strftime("%Y%m%d")
 
