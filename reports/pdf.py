@@ -84,6 +84,8 @@ def build_pdf(ex: Explanation, ctx: ReportContext, charts_png: tuple[bytes, ...]
     w = pdf.epw
 
     def heading(text: str, size: int = 13) -> None:
+        if pdf.will_page_break(30):  # no heading alone at the foot of a page
+            pdf.add_page()
         pdf.ln(2)
         pdf.set_font(FONT, size=size)
         pdf.multi_cell(w, size * 0.55, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
