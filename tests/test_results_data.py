@@ -133,3 +133,13 @@ def test_previous_assessment_and_change_per_subdomain(fresh_db, ent1, ent1_full)
     assert all(c.delta is not None and c.delta > 0 for c in changes)
     data = next(c for c in changes if c.subdomain == "data")
     assert data.name == "数据" and data.delta == pytest.approx(data.now - data.previous)
+
+
+def test_missing_profile_field_says_so(fresh_db, ent1, ent1_full):
+    from db.peers import peer_standing
+    from reports.explain import peer_lines
+
+    fresh_db.execute("UPDATE enterprises SET industry_code = NULL WHERE id = ?", [ent1.enterprise_id])
+    industry = next(s for s in peer_standing(fresh_db, ent1, ent1_full) if s.group == "industry")
+    assert industry.value is None and industry.share_below is None
+    assert peer_lines([industry])[0] == "同行业（—）：企业资料中未填写，无法比较。"

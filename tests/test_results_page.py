@@ -90,3 +90,9 @@ def test_without_a_cjk_font_the_pdf_button_gives_way_to_a_message(fresh_db, ent1
     at = open_page(sign_in("ent1"), "app_pages/result.py", a=ent1_full)
     assert any("暂时无法生成 PDF 报告" in e.value and "fonts-wqy-microhei" in e.value for e in at.error)
     assert [b.proto.label for b in at.get("download_button")] == ["下载 Excel 明细"]
+
+
+def test_bureau_reads_the_same_result(fresh_db, ent1_full):  # noqa: F811
+    at = open_page(sign_in("bureau1"), "app_pages/result.py", a=ent1_full)
+    assert {m.label: m.value for m in at.metric}["成熟度等级"] == "二级 规范级"
+    assert not any("开始完整版自评估" in p.proto.label for p in at.get("page_link"))
