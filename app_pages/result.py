@@ -1,15 +1,25 @@
 """The explained result of one assessment (enterprise: its own; provider: assigned; bureau: all)."""
 
+from datetime import UTC, datetime
+
 import streamlit as st
 
 import filling
 from auth import require_role
 from bootstrap import ensure_ready
-from db.assessments import current_result, get_assessment
+from db.assessments import current_result, get_assessment, load_answers, split_answers
+from db.enterprises import get_enterprise
 from db.identity import NotFound
-from i18n import t, tx
+from db.peers import MIN_PEERS, peer_standing, previous_result
+from i18n import lang, t, tx
+from reports import charts
+from reports.explain import SHANGHAI, explain, local_time, peer_lines, report_filename, subdomain_changes
+from reports.pdf import ReportContext, build_pdf, pdf_font
+from reports.workbook import build_workbook
 from ui.common import assessment_id_from_url, status_label
-from ui.result_view import render_result
+from ui.result_view import Download, ResultExtras, md_escape, render_result
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 identity = require_role("enterprise", "provider", "bureau")
 db = ensure_ready()
@@ -20,13 +30,57 @@ if aid is None:
 try:
     assessment = get_assessment(db, identity, aid)
     result = current_result(db, identity, aid)
+    enterprise = get_enterprise(db, identity, assessment["enterprise_id"])
 except NotFound:
     st.error(t("not_found"))
     st.stop()
 questionnaire = filling.questionnaire_of(assessment)
 st.title(f"{t('page_result')} · {tx(questionnaire.title)}")
-st.caption(f"{assessment['enterprise_name']} · #{aid} · {status_label(assessment['status'])}")
-if result is None:
+st.caption(f"{md_escape(assessment['enterprise_name'])} · #{aid} · {status_label(assessment['status'])}")
+if result is None or result["detail"]["method"] not in ("cmmm", "cmmm_quick", "rule"):
     st.info(t("no_result"))
-else:
-    render_result(questionnaire, result)
+    st.stop()
+
+language = lang()
+ex = explain(questionnaire, result, verified=assessment["status"] == "verified", lang=language)
+peers = tuple(peer_lines(peer_standing(db, identity, aid), language, MIN_PEERS))
+previous = previous_result(db, identity, aid)
+changes, change_title = (), ""
+if previous is not None and previous["detail"]["method"] == result["detail"]["method"] and ex.method != "rule":
+    changes = tuple(subdomain_changes(questionnaire, result["detail"], previous["detail"], language))
+    before = explain(filling.questionnaire_of(previous), previous, lang=language)
+    change_title = t("res_change", date=local_time(previous["submitted_at"] or previous["computed_at"])[:10],
+                     level=before.level_name, score=f"{before.score:.2f}")
+answers, na = split_answers(load_answers(db, identity, aid))
+day = datetime.now(UTC).astimezone(SHANGHAI).strftime("%Y%m%d")
+
+
+def make_pdf() -> bytes:
+    pngs = () if ex.method == "rule" else (charts.to_png(charts.radar_chart(ex)), charts.to_png(charts.level_chart(ex)))
+    context = ReportContext(enterprise, peers=peers, change_title=change_title,
+                            changes=tuple((c.name, "—" if c.previous is None else f"{c.previous:.2f}",
+                                           "—" if c.now is None else f"{c.now:.2f}",
+                                           "—" if c.delta is None else f"{c.delta:+.2f}") for c in changes))
+    return build_pdf(ex, context, pngs)
+
+
+def make_workbook() -> bytes:
+    return build_workbook(ex, questionnaire, result["detail"], enterprise, answers, na)
+
+
+downloads = ()
+try:  # the PDF and its chart images need a CJK font; say so instead of failing on the click
+    pdf_font()
+    charts.cjk_font()
+    downloads = (Download(t("res_download_pdf"), report_filename(questionnaire.id, enterprise["name"], day, "pdf",
+                                                                   language), "application/pdf", make_pdf,
+                          "download_pdf"),)
+except charts.NoCjkFont as exc:
+    st.error(t("res_pdf_unavailable", why=exc))
+downloads += (
+    Download(t("res_download_xlsx"), report_filename(questionnaire.id, enterprise["name"], day, "xlsx", language),
+             XLSX, make_workbook, "download_xlsx"),
+)
+full_page = "app_pages/ent_assessments.py" if ex.method == "cmmm_quick" and identity.role == "enterprise" else None
+render_result(ex, ResultExtras(peers=peers, change_title=change_title, changes=changes, first_time=previous is None,
+                               downloads=downloads, full_assessment_page=full_page))

@@ -1,132 +1,184 @@
-"""Explained results: maturity (S, Sₙ, element/domain/sub-domain scores, next steps) and the adoption verdict."""
+"""The explained result on the page: level, charts, what holds it back, peers, change, gates, downloads.
+
+Everything shown comes from reports.explain (the same object the PDF and the workbook use);
+numbers are rounded here, for display only.
+"""
 
 from __future__ import annotations
 
-import altair as alt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import pandas as pd
 import streamlit as st
 
-from i18n import lang, t, tx
-from questionnaires import registry
-from questionnaires.model import Questionnaire
-from ui.question_widgets import SCALE4_LABELS
+from i18n import t
+from reports.charts import level_chart, radar_chart
+from reports.explain import Change, Explanation
+
+MAX_BLOCKERS_SHOWN = 10
+SITE = re.compile(r"www\.c3mep\.cn")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
 
 
-def render_result(questionnaire: Questionnaire, result: dict) -> None:
-    detail = result["detail"]
-    st.caption(t("scoring_version", v=result["scoring_version"]) + f" · {result['computed_at'][:19].replace('T', ' ')} UTC")
-    if detail["method"] in ("cmmm", "cmmm_quick"):
-        render_maturity(questionnaire, detail)
-    elif detail["method"] == "rule":
-        render_rule(questionnaire, detail)
+def md_escape(text: str) -> str:
+    """User-written text for a Markdown element, shown literally."""
+    return _MD_SPECIAL.sub(r"\\\1", text or "")
 
 
-def _level_name(scoring, level: int) -> str:
-    return tx(scoring.level_name(level)) if level else tx(scoring.below_level_1)
+def link_sites(text: str) -> str:
+    """Explicit links for the web addresses we cite: Markdown's autolink would run on into the Chinese text."""
+    return SITE.sub(lambda m: f"[{m.group(0)}](https://{m.group(0)})", text)
 
 
-def _subdomain_name(questionnaire: Questionnaire, sd: str) -> str:
-    """A sub-domain's short name: its section title (full) or the full questionnaire's title for it (quick)."""
-    section = questionnaire.section(sd)
-    if section is not None:
-        return tx(section.title)
-    full = next((q for q in registry.load_all().values() if q.section(sd.removeprefix("quick_"))), None)
-    return tx(full.section(sd.removeprefix("quick_")).title) if full else sd
+@dataclass(frozen=True)
+class Download:
+    label: str
+    file_name: str
+    mime: str
+    make: Callable[[], bytes]  # runs when the user clicks, off the script thread
+    key: str
 
 
-def subdomain_table(questionnaire: Questionnaire, detail: dict) -> pd.DataFrame:
-    """One row per sub-domain: element, domain, score (0-5) and per-level scores; the data behind the chart."""
-    s = questionnaire.scoring
-    rows = []
-    for element in s.structure:
-        for domain in element.children:
-            for sd in domain.subdomains:
-                info = detail["subdomains"][sd]
-                name = _subdomain_name(questionnaire, sd)
-                rows.append({"element": tx(element.label), "domain": tx(domain.label), "subdomain": sd,
-                             "name": name, "score": info["score"],
-                             "not_applicable": info["score"] is None})
-    return pd.DataFrame(rows)
+@dataclass(frozen=True)
+class ResultExtras:
+    """What the page adds to the explanation: peers, change since last time, downloads."""
+
+    peers: tuple[str, ...] = ()
+    change_title: str = ""
+    changes: tuple[Change, ...] = ()
+    first_time: bool = True
+    downloads: tuple[Download, ...] = ()
+    full_assessment_page: str | None = None  # link target for the quick check
 
 
-def render_maturity(questionnaire: Questionnaire, detail: dict) -> None:
-    s = questionnaire.scoring
-    if detail.get("indicative"):
-        st.info(t("indicative"))
+def _bold_label(key: str) -> str:
+    """A bold label before text. The colon stays outside the ** so CommonMark closes the bold after CJK punctuation."""
+    label = t(key)
+    core = label.rstrip("：: ")
+    return f"**{core}**{label[len(core):]}"
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def render_result(ex: Explanation, extras: ResultExtras) -> None:
+    st.badge(ex.mark, color="green" if ex.verified else "blue", icon=":material/verified:" if ex.verified else None)
+    st.caption(t("scoring_version", v=ex.scoring_version) + " · " + t("res_computed_at", when=ex.computed_at))
+    _render_downloads(extras.downloads)
+    if ex.method == "rule":
+        render_rule(ex)
     else:
-        st.info(t("self_reference"))
-    if not detail.get("official_weights"):
-        st.caption("⚠️ " + t("unofficial_weights"))
-    c1, c2 = st.columns(2)
-    c1.metric(t("overall_score"), f"{detail['score']:.2f} / 5")
-    c2.metric(t("level"), _level_name(s, detail["level"]))
+        render_maturity(ex, extras)
 
-    st.subheader(t("level_scores"))
-    rows = []
-    for row in detail["levels"]:
-        state = t("passed") if row["passed"] else t("failed")
-        if not row["counted"]:
-            state = t("not_counted")
-        rows.append({t("level"): _level_name(s, row["level"]),
-                     "Sₙ": None if row["score"] is None else round(row["score"], 3), t("result"): state})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    st.caption(("逐级计分：某级得分低于 {pm} 即停止，该级部分得分计入，更高等级不计入。" if lang() == "zh" else
-                "Levels are scored upwards; scoring stops at the first level below {pm}, whose partial score counts.")
-               .format(pm=detail["pass_mark"]))
 
-    table = subdomain_table(questionnaire, detail)
-    elements = pd.DataFrame([{t("element"): tx(e.label), t("score_0_5"): detail["elements"].get(e.id)}
-                             for e in s.structure])
-    c1, c2 = st.columns([1, 2])
-    c1.dataframe(elements, hide_index=True, width="stretch")
-    chart_data = table.dropna(subset=["score"])
-    if not chart_data.empty:
-        chart = alt.Chart(chart_data).mark_bar().encode(
-            x=alt.X("score:Q", scale=alt.Scale(domain=[0, 5]), title="0–5"),
-            y=alt.Y("name:N", sort=None, title=None),
-            color=alt.Color("element:N", title=None),
-            tooltip=["element", "domain", "name", "score"],
-        )
-        c2.altair_chart(chart, width="stretch")
+def render_maturity(ex: Explanation, extras: ResultExtras) -> None:
+    st.info(link_sites(t("indicative") if ex.indicative else t("self_reference")))
+    for note in ex.notes:
+        st.caption("⚠️ " + note)
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("level"), ex.level_name)
+    c2.metric(t("overall_score"), ex.score_text)
+    c3.metric(t("res_next_level", name="").rstrip("：: "), ex.next_level_name or t("res_top_level"))
+    if ex.uncertainty:
+        st.warning(ex.uncertainty)
+    if ex.national:
+        st.caption(ex.national)
 
-    if detail["method"] == "cmmm_quick":
-        st.subheader(t("weakest"))
-        for sd in detail.get("weakest", []):
-            q = questionnaire.questions[sd]
-            option = next((o for o in q.options if o.score == detail["chosen_levels"][sd]), None)
-            st.markdown(f"- **{_subdomain_name(questionnaire, sd)}** — {tx(option.label) if option else ''}")
+    left, right = st.columns([3, 2])
+    left.altair_chart(radar_chart(ex, size=380), width="stretch")
+    with right:
+        st.altair_chart(level_chart(ex, width=320), width="stretch")
+        st.dataframe(pd.DataFrame([{t("wb_level"): lv.name, t("res_level_score"): _fmt(lv.score),
+                                    t("wb_state"): lv.state} for lv in ex.levels]), hide_index=True, width="stretch")
+        st.caption(t("level_rule", pm=ex.pass_mark))
+    with st.expander(t("res_subdomain_table")):
+        st.dataframe(pd.DataFrame([{t("element"): sd.element, t("res_domain"): sd.domain, t("res_subdomain"): sd.name,
+                                    t("score_0_5"): t("res_na") if sd.score is None else _fmt(sd.score)}
+                                   for sd in ex.subdomains]), hide_index=True, width="stretch")
+
+    if ex.method == "cmmm_quick":
+        _render_weakest(ex, extras)
+    else:
+        _render_blockers(ex)
+    _render_peers_and_change(extras)
+    _render_gates(ex)
+
+
+def _render_blockers(ex: Explanation) -> None:
+    st.subheader(t("res_blockers"))
+    st.markdown(ex.blocker_summary)
+    for b in ex.blockers[:MAX_BLOCKERS_SHOWN]:
+        with st.container(border=True):
+            st.markdown(f"**{b.rank}. {b.subdomain}** · {t('res_level_short', n=b.level)} · "
+                        f"{t('res_answer_now', answer=b.answer)}")
+            st.markdown(b.text)
+            if b.evidence:
+                st.caption(t("evidence") + b.evidence)
+            if b.action:
+                st.markdown(_bold_label("res_action") + b.action)
+            st.caption(b.gain_text)
+    if len(ex.blockers) > MAX_BLOCKERS_SHOWN:
+        st.caption(t("res_more_in_workbook", n=len(ex.blockers) - MAX_BLOCKERS_SHOWN))
+
+
+def _render_weakest(ex: Explanation, extras: ResultExtras) -> None:
+    st.subheader(t("res_weakest3"))
+    for i, area in enumerate(ex.weakest, start=1):
+        with st.container(border=True):
+            st.markdown(f"**{i}. {area.name}**")
+            st.caption(t("res_chosen", text=area.chosen_text))
+            st.markdown(_bold_label("res_action") + area.action)
+            if area.gain_text:
+                st.caption(area.gain_text)
+    if extras.full_assessment_page:
+        st.page_link(extras.full_assessment_page, label=t("res_start_full"), icon=":material/assignment:")
+
+
+def _render_peers_and_change(extras: ResultExtras) -> None:
+    if extras.peers:
+        st.subheader(t("res_peers"))
+        for line in extras.peers:
+            st.markdown("- " + line)
+    if extras.first_time:
+        st.caption(t("res_no_previous"))
+    elif extras.changes:
+        st.subheader(extras.change_title)
+        st.dataframe(pd.DataFrame([{t("res_subdomain"): c.name, t("res_previous"): _fmt(c.previous),
+                                    t("res_now"): _fmt(c.now),
+                                    t("res_delta"): "—" if c.delta is None else f"{c.delta:+.2f}"}
+                                   for c in extras.changes]), hide_index=True, width="stretch")
+
+
+def _render_gates(ex: Explanation) -> None:
+    if not ex.gates:
         return
-    steps = detail.get("next_steps") or []
-    if steps:
-        st.subheader(t("next_steps"))
-        for step in steps[:10]:
-            q = questionnaire.questions[step["item"]]
-            answer = SCALE4_LABELS.get(step["answer"] or "not_met")
-            answer_text = answer[1] if lang() == "en" else answer[0]
-            with st.container(border=True):
-                st.markdown(f"**{tx(questionnaire.section(step['subdomain']).title)}** · L{step['level']} · "
-                            f"+{step['gain']:.3f} · {answer_text}")
-                st.markdown(tx(q.text))
-                if q.evidence:
-                    st.caption(t("evidence") + tx(q.evidence))
+    st.subheader(t("gates_title"))
+    st.caption(t("gates_caption"))
+    for gate in ex.gates:
+        st.markdown((":material/check_circle: " if gate.met else ":material/radio_button_unchecked: ") + gate.text)
+        st.caption(link_sites(gate.source))
 
 
-def render_rule(questionnaire: Questionnaire, detail: dict) -> None:
-    s = questionnaire.scoring
-    if detail["outcome"]:
-        st.success(f"✅ {tx(s.outcome_label)}")
+def render_rule(ex: Explanation) -> None:
+    if ex.outcome:
+        st.success(ex.verdict, icon=":material/check_circle:")
     else:
-        st.warning(f"❌ {t('not_applies')}")
-    st.caption(t("rule_version", v=detail["scoring_version"]))
+        st.warning(ex.verdict, icon=":material/cancel:")
     st.subheader(t("criteria"))
-    labels = {c.id: tx(c.label) for c in s.criteria}
-    st.dataframe(pd.DataFrame([{"": "✅" if c["met"] else "—", t("criteria"): labels.get(c["id"], c["id"]),
-                                t("status"): t("met") if c["met"] else t("not_met")} for c in detail["criteria"]]),
-                 hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame([{t("criteria"): label, t("status"): t("met") if met else t("not_met")}
+                               for label, met in ex.criteria]), hide_index=True, width="stretch")
     st.subheader(t("indicators"))
-    ind_labels = {i.id: (tx(i.label), i.kind) for i in s.indicators}
-    rows = []
-    for iid, value in detail["indicators"].items():
-        label, kind = ind_labels.get(iid, (iid, "count"))
-        rows.append({t("indicators"): label, "": "—" if value is None else (f"{value:.1f} %" if kind == "ratio" else str(value))})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame([{t("indicators"): label, t("wb_value"): value} for label, value in ex.indicators]),
+                 hide_index=True, width="stretch")
+
+
+def _render_downloads(downloads: tuple[Download, ...]) -> None:
+    if not downloads:
+        return
+    cols = st.columns(len(downloads))
+    for col, d in zip(cols, downloads, strict=True):
+        col.download_button(d.label, data=d.make, file_name=d.file_name, mime=d.mime, key=d.key,
+                            on_click="ignore", icon=":material/download:", type="primary")
