@@ -17,6 +17,7 @@ from db import audit
 from db.connection import now, write_txn
 from db.enterprises import visible_enterprise_filter
 from db.identity import AccessDenied, Identity, NotFound
+from db.users import ensure_live
 
 OPEN_STATUSES = ("draft", "returned")
 STATUSES = ("draft", "submitted", "returned", "verified")
@@ -100,6 +101,7 @@ def start_assessment(db, identity: Identity, questionnaire_id: str, questionnair
     if identity.role != "enterprise" or not identity.enterprise_id:
         raise AccessDenied("only enterprise users start assessments")
     with write_txn(db):
+        ensure_live(db, identity)
         row = db.execute(
             "SELECT id FROM assessments WHERE enterprise_id = ? AND questionnaire_id = ? AND status IN ('draft','returned')",
             [identity.enterprise_id, questionnaire_id]).fetchone()
@@ -151,6 +153,7 @@ def save_answer(db, identity: Identity, assessment_id: int, item_id: str, value:
     returns an error message to refuse it; a refused write changes nothing.
     """
     with write_txn(db):
+        ensure_live(db, identity)
         _writable(db, identity, assessment_id)
         current = _answers(db, assessment_id)
         existing = current.get(item_id)
@@ -212,6 +215,7 @@ def submit(db, identity: Identity, assessment_id: int,
     another tab, finds the assessment already submitted and returns the stored result.
     """
     with write_txn(db):
+        ensure_live(db, identity)
         row = _visible(db, identity, assessment_id)
         if identity.role != "enterprise" or row["enterprise_id"] != identity.enterprise_id:
             raise AccessDenied("only the enterprise's own staff submit its assessments")

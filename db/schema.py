@@ -74,3 +74,19 @@ def m001_initial(db):
     )
     db["audit_log"].create_index(["entity", "entity_id"])
     db["settings"].create({"key": str, "value": str}, pk="key")
+
+
+@migrations()
+def m010_auth_hardening(db):
+    """Sign-in throttling counters, one-time cookie hand-off codes, and a session index per user."""
+    # One row per (scope, key): scope 'user' (normalised username, known or not) or 'addr' (client address).
+    db["login_throttle"].create(
+        {"scope": str, "key": str, "failures": int, "last_failure_at": str},
+        pk=("scope", "key"), not_null={"failures", "last_failure_at"}, defaults={"failures": 0},
+    )
+    # A code the sign-in page hands to the browser, exchanged once by /auth/complete for the cookie.
+    db["auth_handoffs"].create(
+        {"code_hash": str, "token_hash": str, "expires_at": str},
+        pk="code_hash", not_null={"token_hash", "expires_at"},
+    )
+    db["auth_sessions"].create_index(["user_id"])
