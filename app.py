@@ -1,5 +1,7 @@
 """Router only: sign-in gate, forced password change, language switch and the pages of the signed-in role."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from auth import current_identity, emit_pending_redirect, sign_out
@@ -41,12 +43,21 @@ with st.sidebar:
     if demo_enabled():
         st.info(t("demo_banner"))
 
+# Every page path any role has: an anonymous visitor (or one who must change the password) who
+# follows a deep link gets the sign-in (or password) page under that path, so the link, query
+# included, is still there to return to, instead of Streamlit's "page not found" box.
+KNOWN_PATHS = sorted({Path(path).stem for role_pages in PAGES.values() for path, _, _ in role_pages} | {"account"})
+
+
+def _gate(script: str, title: str, url_path: str) -> list:
+    return [st.Page(script, title=title, url_path=url_path, default=True)] + [
+        st.Page(script, title=title, url_path=p) for p in KNOWN_PATHS if p != url_path]
+
+
 if identity is None:
-    pages = [st.Page("app_pages/login.py", title=t("login_title"), url_path="login", default=True)]
-    nav = st.navigation(pages, position="hidden")
+    nav = st.navigation(_gate("app_pages/login.py", t("login_title"), "login"), position="hidden")
 elif identity.must_change_password:  # read from the database on every rerun: no reload or deep link skips it
-    nav = st.navigation([st.Page("app_pages/account.py", title=t("change_password"), default=True)],
-                        position="hidden")
+    nav = st.navigation(_gate("app_pages/account.py", t("change_password"), "account"), position="hidden")
 else:
     pages = [st.Page(path, title=t(title), icon=icon, default=(i == 0))
              for i, (path, title, icon) in enumerate(PAGES[identity.role])]

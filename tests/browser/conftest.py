@@ -40,7 +40,7 @@ def _free_port() -> int:
 
 
 class StreamlitServer:
-    """`streamlit run app.py` on a free loopback port with its own SQLite file."""
+    """`streamlit run serve.py` (app.py behind the cookie routes) on a free loopback port with its own SQLite file."""
 
     def __init__(self, db_path: Path, log_path: Path):
         self.db_path = db_path
@@ -56,7 +56,7 @@ class StreamlitServer:
         assert self.proc is None, "already running"
         self.port = _free_port()
         env = dict(os.environ, ZB_DB_PATH=str(self.db_path))
-        cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+        cmd = [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(self.port),
                "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
         log = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115 - the child keeps it
         log.write(f"\n=== start {' '.join(cmd)} (ZB_DB_PATH={self.db_path})\n")
