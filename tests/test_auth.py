@@ -321,3 +321,19 @@ def test_admin_cannot_deactivate_themself_or_bind_wrongly(fresh_db):
 def test_password_rules_speak_both_languages(password, zh):
     problem = password_problem(password)
     assert problem.zh == zh and problem.en and not any(c.isascii() and c.isalpha() for c in problem.zh)
+
+
+def test_manage_user_commands(fresh_db, capsys):
+    import manage
+
+    assert manage.main(["deactivate", "ent2"]) == 0
+    assert users.authenticate(fresh_db, "ent2", "zibo2025").error == "bad_credentials"
+    assert manage.main(["reactivate", "ent2"]) == 0
+    capsys.readouterr()
+    assert manage.main(["one-time-password", "ent2"]) == 0
+    password = capsys.readouterr().out.strip()
+    assert users.authenticate(fresh_db, "ent2", password).must_change_password
+    actions = [e["action"] for e in audit.entries(fresh_db, "user", identity_of(fresh_db, "ent2").user_id)]
+    assert actions == ["deactivate", "activate", "reset_password"]
+    with pytest.raises(SystemExit, match="no user nobody"):
+        manage.main(["deactivate", "nobody"])
