@@ -55,7 +55,7 @@ class StreamlitServer:
     def start(self) -> StreamlitServer:
         assert self.proc is None, "already running"
         self.port = _free_port()
-        env = dict(os.environ, ZB_DB_PATH=str(self.db_path))
+        env = dict(os.environ, ZB_DB_PATH=str(self.db_path), ZB_DEMO="1")  # the browser tests use the demo data
         cmd = [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(self.port),
                "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
         log = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115 - the child keeps it
@@ -122,7 +122,7 @@ def seeded_db(tmp_path_factory) -> Path:
     """A migrated, demo-seeded database made once by the app's own bootstrap (no server, no visit)."""
     path = tmp_path_factory.mktemp("template") / "zb.db"
     subprocess.run([sys.executable, "-c", "import bootstrap; bootstrap.ensure_ready()"], cwd=ROOT, check=True,
-                   env=dict(os.environ, ZB_DB_PATH=str(path)), timeout=120)
+                   env=dict(os.environ, ZB_DB_PATH=str(path), ZB_DEMO="1"), timeout=120)
     return path
 
 
