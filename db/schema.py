@@ -84,6 +84,7 @@ def m010_auth_hardening(db):
         {"scope": str, "key": str, "failures": int, "last_failure_at": str},
         pk=("scope", "key"), not_null={"failures", "last_failure_at"}, defaults={"failures": 0},
     )
+    db["login_throttle"].create_index(["last_failure_at"])
     # A code the sign-in page hands to the browser, exchanged once by /auth/complete for the cookie.
     db["auth_handoffs"].create(
         {"code_hash": str, "token_hash": str, "expires_at": str},

@@ -22,6 +22,7 @@ HANDOFF_SECONDS = 60
 # never a permanent lock, so an attacker cannot lock a user out for long by guessing.
 FREE_FAILURES = {"user": 5, "addr": 30}  # one address may be a whole factory behind NAT
 MAX_DELAY = timedelta(minutes=15)
+FORGET_AFTER = timedelta(days=1)  # counters of scopes quiet this long are dropped (guessed usernames pile up)
 
 # A fixed scrypt hash with the production cost: unknown users cost the same KDF as known ones.
 _DUMMY_HASH = hash_password(secrets.token_hex(16))
@@ -223,6 +224,7 @@ def _reserve_attempt(db, scopes: list[tuple[str, str]]) -> datetime | None:
     """
     t = _utcnow()
     with write_txn(db):
+        db.execute("DELETE FROM login_throttle WHERE last_failure_at < ?", [_ts(t - FORGET_AFTER)])
         retry = None
         for scope, key in scopes:
             row = db.execute("SELECT failures, last_failure_at FROM login_throttle WHERE scope = ? AND key = ?",
