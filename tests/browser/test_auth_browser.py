@@ -123,3 +123,32 @@ def test_throttled_sign_in_says_when_to_retry(server, new_page):
     _fill_login(page, "ent8", PASSWORD)  # even the right password waits
     expect(page.get_by_text(re.compile(r"请于 \d\d:\d\d（北京时间）后再试"))).to_be_visible(timeout=TIMEOUT)
     expect(page.get_by_role("button", name="退出登录")).to_have_count(0)
+
+
+def test_production_start_has_no_demo_and_a_one_time_admin_password(server_factory, new_page, monkeypatch):
+    monkeypatch.delenv("ZB_ADMIN_PASSWORD", raising=False)
+    srv = server_factory("production", demo=False).start()
+    try:
+        page = new_page()
+        page.goto(srv.url + "/")
+        expect(page.get_by_label("用户名")).to_be_visible(timeout=TIMEOUT)
+        wait_idle(page)
+        body = page.locator("body").inner_text()
+        assert "演示" not in body and PASSWORD not in body
+        _fill_login(page, "ent1")  # a demo account does not exist here
+        expect(page.get_by_text("用户名或密码错误。")).to_be_visible(timeout=TIMEOUT)
+
+        match = re.search(r"one-time password: (\S+)", srv.log_path.read_text(encoding="utf-8"))
+        assert match, srv.log_tail()
+        _fill_login(page, "admin", match.group(1))
+        expect(page.get_by_role("heading", name="修改密码", level=1)).to_be_visible(timeout=TIMEOUT)
+        page.goto(srv.url + "/admin_users")
+        expect(page.get_by_role("heading", name="修改密码", level=1)).to_be_visible(timeout=TIMEOUT)
+        page.get_by_label("原密码").fill(match.group(1))
+        page.get_by_label("新密码").fill("Admin-chosen-2026")
+        page.get_by_role("button", name="修改密码").click()
+        expect(page.get_by_role("heading", name="用户管理", level=1)).to_be_visible(timeout=TIMEOUT)
+        assert _sql(srv.db_path, "SELECT value FROM settings WHERE key = 'mode'") == [("production",)]
+        assert _sql(srv.db_path, "SELECT count(*) FROM users WHERE is_demo = 1") == [(0,)]
+    finally:
+        srv.stop()
