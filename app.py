@@ -46,18 +46,20 @@ with st.sidebar:
 # Every page path any role has: an anonymous visitor (or one who must change the password) who
 # follows a deep link gets the sign-in (or password) page under that path, so the link, query
 # included, is still there to return to, instead of Streamlit's "page not found" box.
-KNOWN_PATHS = sorted({Path(path).stem for role_pages in PAGES.values() for path, _, _ in role_pages} | {"account"})
+KNOWN_PATHS = sorted({Path(path).stem for role_pages in PAGES.values() for path, _, _ in role_pages}
+                     | {"account", "login"})
 
 
-def _gate(script: str, title: str, url_path: str) -> list:
-    return [st.Page(script, title=title, url_path=url_path, default=True)] + [
-        st.Page(script, title=title, url_path=p) for p in KNOWN_PATHS if p != url_path]
+def _gate(script: str, title: str) -> list:
+    # The default page is served at "/" only (its own url_path is never matched), hence "gate".
+    return [st.Page(script, title=title, url_path="gate", default=True)] + [
+        st.Page(script, title=title, url_path=p) for p in KNOWN_PATHS]
 
 
 if identity is None:
-    nav = st.navigation(_gate("app_pages/login.py", t("login_title"), "login"), position="hidden")
+    nav = st.navigation(_gate("app_pages/login.py", t("login_title")), position="hidden")
 elif identity.must_change_password:  # read from the database on every rerun: no reload or deep link skips it
-    nav = st.navigation(_gate("app_pages/account.py", t("change_password"), "account"), position="hidden")
+    nav = st.navigation(_gate("app_pages/account.py", t("change_password")), position="hidden")
 else:
     pages = [st.Page(path, title=t(title), icon=icon, default=(i == 0))
              for i, (path, title, icon) in enumerate(PAGES[identity.role])]

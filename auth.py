@@ -51,6 +51,8 @@ def here() -> str:
     ctx = get_script_run_ctx()
     page = ctx.pages_manager.intended_page_name if ctx is not None else None
     page = page or st.session_state.get("_last_page") or ""
+    if page.strip("/") in ("login", "gate"):  # the sign-in page itself: return to the home page
+        page = ""
     query = {k: v for k, v in st.query_params.to_dict().items() if k}
     path = "/" + quote(page.strip("/"))
     return safe_next(path + ("?" + urlencode(query) if query else ""))

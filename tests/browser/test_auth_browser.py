@@ -54,6 +54,17 @@ def test_session_cookie_is_httponly_strict_and_invisible_to_scripts(server, new_
     expect(page.get_by_role("heading", name="全市概况", level=1)).to_be_visible(timeout=TIMEOUT)
 
 
+def test_sign_in_from_the_login_path_lands_on_the_home_page(server, new_page):
+    page = new_page()
+    page.goto(server.url + "/login")
+    expect(page.get_by_label("用户名")).to_be_visible(timeout=TIMEOUT)
+    wait_idle(page)
+    _fill_login(page, "bureau1")
+    expect(page.get_by_role("heading", name="全市概况", level=1)).to_be_visible(timeout=TIMEOUT)
+    wait_idle(page)
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+
+
 def test_deep_link_survives_sign_in(server, new_page):
     aid = _sql(server.db_path, "SELECT a.id FROM assessments a JOIN users u ON u.enterprise_id = a.enterprise_id "
                                "WHERE u.username = 'ent3' AND a.questionnaire_id = 'ii_adoption'")[0][0]
