@@ -5,6 +5,9 @@ import streamlit as st
 from auth import current_identity, emit_pending_cookie, sign_out
 from bootstrap import demo_enabled
 from i18n import t
+from ui.errors import show_unexpected
+from ui.language import language_switch
+from ui.text import md_escape
 
 st.set_page_config(page_title=t("app_title"), page_icon="🏭", layout="wide")
 
@@ -24,10 +27,9 @@ identity = current_identity()
 emit_pending_cookie()
 
 with st.sidebar:
-    st.radio(t("language"), ["zh", "en"], key="lang", horizontal=True,
-             format_func={"zh": "中文", "en": "English"}.get)
+    language_switch(identity)
     if identity is not None:
-        st.markdown(f"**{identity.display_name}**  \n{t('role_' + identity.role)}")
+        st.markdown(f"**{md_escape(identity.display_name)}**  \n{t('role_' + identity.role)}")
         if st.button(t("sign_out"), key="sign_out"):
             sign_out()
             st.rerun()
@@ -44,4 +46,7 @@ else:
              for i, (path, title, icon) in enumerate(PAGES[identity.role])]
     pages.append(st.Page("app_pages/account.py", title=t("change_password"), icon="🔑"))
     nav = st.navigation(pages)
-nav.run()
+try:
+    nav.run()
+except Exception as exc:  # st.stop / st.rerun / st.switch_page are BaseExceptions and pass through
+    show_unexpected(exc)

@@ -74,3 +74,9 @@ def m001_initial(db):
     )
     db["audit_log"].create_index(["entity", "entity_id"])
     db["settings"].create({"key": str, "value": str}, pk="key")
+
+
+@migrations()
+def m020_user_language(db):
+    """Each user's interface language ('zh' or 'en'; NULL = the default, Chinese), kept across devices."""
+    db["users"].add_column("language", str)

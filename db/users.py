@@ -157,3 +157,20 @@ def revoke_session(db, token: str | None) -> None:
     if token:
         db.execute("UPDATE auth_sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
                    [now(), _token_hash(token)])
+
+
+LANGUAGES = ("zh", "en")
+
+
+def get_language(db, identity: Identity) -> str | None:
+    """The signed-in user's chosen interface language (None until they choose one)."""
+    row = db.execute("SELECT language FROM users WHERE id = ?", [identity.user_id]).fetchone()
+    return row[0] if row and row[0] in LANGUAGES else None
+
+
+def set_language(db, identity: Identity, language: str) -> None:
+    """Remember the signed-in user's interface language, for every device they use."""
+    if language not in LANGUAGES:
+        raise UserError(f"unknown language {language!r}")
+    with write_txn(db):
+        db.execute("UPDATE users SET language = ? WHERE id = ?", [language, identity.user_id])
