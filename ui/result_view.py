@@ -85,7 +85,8 @@ def render_maturity(questionnaire: Questionnaire, detail: dict) -> None:
             x=alt.X("score:Q", scale=alt.Scale(domain=[0, 5]), title="0–5"),
             y=alt.Y("name:N", sort=None, title=None),
             color=alt.Color("element:N", title=None),
-            tooltip=["element", "domain", "name", "score"],
+            tooltip=[alt.Tooltip("element:N", title=t("element")), alt.Tooltip("domain:N", title=t("domain")),
+                     alt.Tooltip("name:N", title=t("subdomain")), alt.Tooltip("score:Q", title=t("score_0_5"))],
         )
         c2.altair_chart(chart, width="stretch")
 
