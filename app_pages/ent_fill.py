@@ -80,6 +80,8 @@ if not read_only:
 
 if questionnaire.indicative:
     st.info(t("indicative"))
+elif questionnaire.scoring is not None and questionnaire.scoring.method == "cmmm":
+    st.caption(t("self_reference"))  # said before filling, not only on the result
 if read_only:
     st.warning(t("read_only_" + assessment["status"]) if assessment["status"] in ("submitted", "verified")
                else t("read_only"))

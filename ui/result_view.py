@@ -10,11 +10,12 @@ from i18n import lang, t, tx
 from questionnaires import registry
 from questionnaires.model import Questionnaire
 from ui.question_widgets import SCALE4_LABELS
+from ui.text import local_time
 
 
 def render_result(questionnaire: Questionnaire, result: dict) -> None:
     detail = result["detail"]
-    st.caption(t("scoring_version", v=result["scoring_version"]) + f" · {result['computed_at'][:19].replace('T', ' ')} UTC")
+    st.caption(t("scoring_version", v=result["scoring_version"]) + f" · {local_time(result['computed_at'])}")
     if detail["method"] in ("cmmm", "cmmm_quick"):
         render_maturity(questionnaire, detail)
     elif detail["method"] == "rule":
