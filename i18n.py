@@ -189,6 +189,11 @@ STRINGS: dict[str, tuple[str, str]] = {
                                  "File format: docs/questionnaire-format.md. Publish a new version and re-score on the server:"),
     "domain": ("能力域", "Domain"),
     "subdomain": ("能力子域", "Sub-domain"),
+    "page_db_busy": ("系统正忙（数据库被占用），页面暂时无法显示。请稍候几秒后刷新；已保存的回答不会丢失。参考编号 {ref}。",
+                     "The system is busy (database locked). Reload in a few seconds; saved answers are safe. Reference {ref}."),
+    "page_db_unavailable": ("暂时无法读取数据库，页面无法显示。请稍后刷新；如仍不行，请将参考编号 {ref} 告知管理员。",
+                            "The database cannot be read right now. Reload later; if it persists, give the administrator "
+                            "reference {ref}."),
     "error_ref": ("抱歉，页面出错了。请刷新页面重试；您已保存的回答不会丢失。"
                   "如问题仍然存在，请将参考编号 {ref} 告知管理员。",
                   "Sorry, something went wrong. Reload the page; your saved answers are safe. If it persists, "

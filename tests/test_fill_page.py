@@ -295,3 +295,17 @@ def test_ranges_and_c3mep_link():
     assert "[www.c3mep.cn](https://www.c3mep.cn)" in STRINGS["self_reference"][0]
     assert not STRINGS["range"][0].endswith("– ")
     assert "{lo}" in STRINGS["range_min"][0] and "{hi}" in STRINGS["range_max"][0]
+
+
+def test_locked_database_while_reading_a_page_is_explained(fresh_db, monkeypatch):
+    import db.assessments
+
+    at, aid = start(sign_in("ent1"), "ii_adoption")
+
+    def locked(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(db.assessments, "load_answers", locked)
+    at.run()
+    assert not at.exception
+    assert any("系统正忙" in e.value and "ERR-" in e.value for e in at.error)

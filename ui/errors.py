@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sqlite3
 import sys
 
 import streamlit as st
@@ -32,5 +33,11 @@ def show_unexpected(exc: BaseException) -> str:
     """
     ref = new_reference()
     log.error("unexpected page error %s", ref, exc_info=(type(exc), exc, exc.__traceback__))
-    st.error(t("error_ref", ref=ref))
+    text = str(exc).lower()
+    if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
+        st.error(t("page_db_busy", ref=ref))
+    elif isinstance(exc, sqlite3.OperationalError):
+        st.error(t("page_db_unavailable", ref=ref))
+    else:
+        st.error(t("error_ref", ref=ref))
     return ref
