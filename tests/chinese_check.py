@@ -33,6 +33,7 @@ ALLOWED = {
 }
 WORD = re.compile(r"[A-Za-z]{3,}")
 LINK_TARGET = re.compile(r"\]\([^)]*\)")
+WEB_ADDRESS = re.compile(r"(?:https?://)?www\.[\w.-]+")
 FILE_NAME = re.compile(r"[\w./-]+\.(?:yaml|md|py|pdf|xlsx|csv)\b")
 
 
@@ -97,7 +98,7 @@ def english_words(strings: list[str], also_allowed: set[str] = frozenset()) -> l
     """(word, the string it is in) for each ASCII word of 3+ letters that is not allowed."""
     found = []
     for s in strings:
-        text = FILE_NAME.sub(" ", LINK_TARGET.sub("]", s))
+        text = WEB_ADDRESS.sub(" ", FILE_NAME.sub(" ", LINK_TARGET.sub("]", s)))
         for word in WORD.findall(text):
             if word not in ALLOWED and word not in also_allowed:
                 found.append((word, s[:80]))
