@@ -130,10 +130,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "range_max": ("范围：不大于 {hi}", "Range: at most {hi}"),
     "bad_link": ("链接中的评估编号无效（可能被截断或改动）。请从“我的评估”重新打开。",
                  "The assessment number in this link is not valid (cut or changed?). Open it again from My assessments."),
-    "required_more": ("根据您刚才的回答，新增 {n} 道追问题：必答题由 {before} 道变为 {total} 道。",
-                      "Your answer opened {n} follow-up question(s): required items went from {before} to {total}."),
-    "required_fewer": ("根据您刚才的回答，{n} 道追问题不再需要：必答题由 {before} 道变为 {total} 道。",
-                       "Your answer closed {n} follow-up question(s): required items went from {before} to {total}."),
+    "required_more": ("根据您刚才的回答（新出现的追问题，或取消了“不适用”的章节），"
+                      "必答题由 {before} 道增加到 {total} 道（+{n}）。",
+                      "Your answer opened follow-up questions or a section again: required items went from {before} "
+                      "to {total} (+{n})."),
+    "required_fewer": ("根据您刚才的回答（追问题不再需要，或章节声明为“不适用”），"
+                       "必答题由 {before} 道减少到 {total} 道（−{n}）。",
+                       "Your answer closed follow-up questions or a section: required items went from {before} "
+                       "to {total} (−{n})."),
     "required_explained": ("必答题数量随回答变化：另有 {n} 道追问题视您的回答而定，回答后可能出现。",
                            "The required count follows your answers: {n} more follow-up question(s) may appear."),
     "read_only_submitted": ("该评估已提交，只读。可查看结果，或开始新一轮评估；如需修改本次评估，请联系服务商退回。",

@@ -136,9 +136,9 @@ def test_required_count_explains_itself(fresh_db):
     assert any("视您的回答而定" in c.value for c in at.caption)
     at.radio(key=f"w:{aid}:platform_use").set_value("third_party").run()
     note = next(i.value for i in at.info if "必答题由" in i.value)
-    assert "新增" in note
+    assert "增加到" in note
     at.radio(key=f"w:{aid}:platform_use").set_value("none").run()
-    assert any("不再需要" in i.value for i in at.info)
+    assert any("减少到" in i.value for i in at.info)
     at.run()
     assert not any("必答题由" in i.value for i in at.info)  # said once, when it changed
 
