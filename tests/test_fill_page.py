@@ -309,3 +309,12 @@ def test_locked_database_while_reading_a_page_is_explained(fresh_db, monkeypatch
     at.run()
     assert not at.exception
     assert any("系统正忙" in e.value and "ERR-" in e.value for e in at.error)
+
+
+def test_number_labels_show_a_complete_range(fresh_db):
+    at, aid = start(sign_in("ent1"), "ii_adoption")
+    at = open_page(at, "app_pages/ent_fill.py", a=aid, s="equipment")
+    labels = {n.key: n.label for n in at.number_input}
+    assert "范围：不小于 0" in labels[f"w:{aid}:equipment_total"]
+    assert "范围：0 – 100" in labels[f"w:{aid}:key_process_nc_rate"]
+    assert not any(re.search(r"– ?）", label) for label in labels.values())
