@@ -10,6 +10,7 @@ from db.identity import NotFound
 from i18n import t, tx
 from ui.common import assessment_id_from_url, status_label
 from ui.result_view import render_result
+from ui.text import md_escape
 
 identity = require_role("enterprise", "provider", "bureau")
 db = ensure_ready()
@@ -25,7 +26,7 @@ except NotFound:
     st.stop()
 questionnaire = filling.questionnaire_of(assessment)
 st.title(f"{t('page_result')} · {tx(questionnaire.title)}")
-st.caption(f"{assessment['enterprise_name']} · #{aid} · {status_label(assessment['status'])}")
+st.caption(f"{md_escape(assessment['enterprise_name'])} · #{aid} · {status_label(assessment['status'])}")
 if result is None:
     st.info(t("no_result"))
 else:
