@@ -8,7 +8,7 @@ from bootstrap import ensure_ready
 from db.assessments import current_result, get_assessment
 from db.identity import NotFound
 from i18n import t, tx
-from ui.common import assessment_id_from_url, status_label
+from ui.common import assessment_id_from_url, assessment_link_is_bad, status_label
 from ui.result_view import render_result
 from ui.text import md_escape
 
@@ -16,7 +16,10 @@ identity = require_role("enterprise", "provider", "bureau")
 db = ensure_ready()
 aid = assessment_id_from_url()
 if aid is None:
-    st.info(t("choose_assessment"))
+    if assessment_link_is_bad():
+        st.error(t("bad_link"))
+    else:
+        st.info(t("choose_assessment"))
     st.stop()
 try:
     assessment = get_assessment(db, identity, aid)
