@@ -31,7 +31,9 @@ ALLOWED = {
     "SCM", "TMS", "LES", "CPS", "DT", "GIS", "HR", "BI", "ETL", "API", "SQL", "UTC", "kWh", "MW", "kW",
     "ERR", "GBT", "SME", "EDI", "ESB", "Modbus", "Profibus", "QoS", "MRP", "VMI", "GPS",
 }
-WORD = re.compile(r"[A-Za-z]{3,}")
+# Whole alphabetic tokens only: codes mixing letters and digits (ent1, zibo2025, IPv6) are identifiers.
+WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{3,}(?![A-Za-z0-9])")
+CODE_SPAN = re.compile(r"`[^`]*`")  # inline code: a value to type verbatim (a user name), not prose
 LINK_TARGET = re.compile(r"\]\([^)]*\)")
 WEB_ADDRESS = re.compile(r"(?:https?://)?www\.[\w.-]+")
 FILE_NAME = re.compile(r"[\w./-]+\.(?:yaml|md|py|pdf|xlsx|csv)\b")
@@ -98,7 +100,7 @@ def english_words(strings: list[str], also_allowed: set[str] = frozenset()) -> l
     """(word, the string it is in) for each ASCII word of 3+ letters that is not allowed."""
     found = []
     for s in strings:
-        text = WEB_ADDRESS.sub(" ", FILE_NAME.sub(" ", LINK_TARGET.sub("]", s)))
+        text = WEB_ADDRESS.sub(" ", FILE_NAME.sub(" ", CODE_SPAN.sub(" ", LINK_TARGET.sub("]", s))))
         for word in WORD.findall(text):
             if word not in ALLOWED and word not in also_allowed:
                 found.append((word, s[:80]))

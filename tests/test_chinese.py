@@ -94,5 +94,14 @@ def test_fill_pages_of_the_full_assessment_are_chinese(fresh_db):
 
 def test_the_checker_finds_english(fresh_db):
     """The check itself can fail: an English label is found, an acronym and a file name are not."""
-    assert english_words(["Submit 提交", "ERP 与 MES 集成", "见 docs/questionnaire-format.md"]) == [
-        ("Submit", "Submit 提交")]
+    assert english_words(["Submit 提交", "ERP 与 MES 集成", "见 docs/questionnaire-format.md", "账号 `ent1b`、zibo2025",
+                          "状态：draft"]) == [("Submit", "Submit 提交"), ("draft", "状态：draft")]
+
+
+def test_sign_in_page_is_chinese(fresh_db):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import APP
+
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not english_words(visible_strings(at)), english_words(visible_strings(at))
