@@ -5,7 +5,7 @@ import streamlit as st
 from auth import current_identity, emit_pending_cookie, sign_out
 from bootstrap import demo_enabled
 from i18n import t
-from ui.errors import show_unexpected
+from ui.errors import show_pending, show_unexpected
 from ui.language import language_switch
 from ui.text import md_escape
 
@@ -46,6 +46,7 @@ else:
              for i, (path, title, icon) in enumerate(PAGES[identity.role])]
     pages.append(st.Page("app_pages/account.py", title=t("change_password"), icon="🔑"))
     nav = st.navigation(pages)
+show_pending()
 try:
     nav.run()
 except Exception as exc:  # st.stop / st.rerun / st.switch_page are BaseExceptions and pass through

@@ -9,6 +9,7 @@ from db.identity import NotFound
 from i18n import t, tx
 from questionnaires import registry
 from ui.common import questionnaire_title, status_label
+from ui.errors import safe_callback
 from ui.text import local_time
 
 identity = require_role("enterprise")
@@ -49,6 +50,7 @@ def cancel_delete() -> None:
     st.session_state.pop("_confirm_delete", None)
 
 
+@safe_callback
 def confirm_delete(aid: int) -> None:
     st.session_state.pop("_confirm_delete", None)
     try:

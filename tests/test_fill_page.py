@@ -318,3 +318,26 @@ def test_number_labels_show_a_complete_range(fresh_db):
     assert "范围：不小于 0" in labels[f"w:{aid}:equipment_total"]
     assert "范围：0 – 100" in labels[f"w:{aid}:key_process_nc_rate"]
     assert not any(re.search(r"– ?）", label) for label in labels.values())
+
+
+def test_unexpected_error_in_a_callback_gets_a_reference_too(fresh_db, monkeypatch, caplog):
+    import filling
+
+    at, aid = start(sign_in("ent1"), "ii_adoption")
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(filling, "save_item", boom)
+    logger = logging.getLogger("zibo.pages")
+    logger.addHandler(caplog.handler)
+    try:
+        at.radio(key=f"w:{aid}:platform_use").set_value("own").run()
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert not at.exception
+    message = next(e.value for e in at.error if "参考编号" in e.value)
+    assert "boom" not in message
+    assert any(r.exc_info and r.getMessage().split()[-1] in message for r in caplog.records)
+    at.run()
+    assert not any("参考编号" in e.value for e in at.error)  # shown once

@@ -1,7 +1,13 @@
-"""Unexpected page errors: a Chinese message with a reference number that is also in the server log."""
+"""Unexpected errors: a Chinese message with a reference number that is also in the server log.
+
+Two entry points: ``show_unexpected`` for an error raised while a page runs (app.py wraps
+``nav.run()``), and ``safe_callback`` for widget callbacks, which Streamlit runs before the page
+script, outside that wrapper; their message is shown by ``show_pending`` at the top of the next page.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import sqlite3
@@ -19,10 +25,23 @@ if not log.handlers:  # Streamlit configures only its own loggers; make ours rea
     log.setLevel(logging.INFO)
     log.propagate = False
 
+PENDING = "_pending_error"
+
 
 def new_reference() -> str:
     """A short reference a user can read out on the phone: ERR-7F3A91C2."""
     return "ERR-" + secrets.token_hex(4).upper()
+
+
+def _logged_message(exc: BaseException) -> str:
+    ref = new_reference()
+    log.error("unexpected page error %s", ref, exc_info=(type(exc), exc, exc.__traceback__))
+    text = str(exc).lower()
+    if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
+        return t("page_db_busy", ref=ref)
+    if isinstance(exc, sqlite3.OperationalError):
+        return t("page_db_unavailable", ref=ref)
+    return t("error_ref", ref=ref)
 
 
 def show_unexpected(exc: BaseException) -> str:
@@ -31,13 +50,24 @@ def show_unexpected(exc: BaseException) -> str:
     Streamlit's control-flow exceptions (st.stop, st.rerun, st.switch_page) derive from
     BaseException, not Exception, so a caller's ``except Exception`` never reaches them here.
     """
-    ref = new_reference()
-    log.error("unexpected page error %s", ref, exc_info=(type(exc), exc, exc.__traceback__))
-    text = str(exc).lower()
-    if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
-        st.error(t("page_db_busy", ref=ref))
-    elif isinstance(exc, sqlite3.OperationalError):
-        st.error(t("page_db_unavailable", ref=ref))
-    else:
-        st.error(t("error_ref", ref=ref))
-    return ref
+    message = _logged_message(exc)
+    st.error(message)
+    return message
+
+
+def safe_callback(fn):
+    """A widget callback whose unexpected errors become the Chinese message with a logged reference."""
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # control flow (st.rerun...) is BaseException and passes
+            st.session_state[PENDING] = _logged_message(exc)
+    return run
+
+
+def show_pending() -> None:
+    """Show (once) the message of a callback that failed just before this run."""
+    message = st.session_state.pop(PENDING, None)
+    if message:
+        st.error(message)

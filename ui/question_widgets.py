@@ -18,6 +18,7 @@ from db.assessments import ReadOnly, StoredAnswer
 from db.identity import AccessDenied, NotFound
 from i18n import lang, t, tx
 from questionnaires.model import SCALE4, YES_NO, Question, Questionnaire, Section
+from ui.errors import safe_callback
 from ui.text import local_time, md_escape
 
 SCALE4_LABELS = {
@@ -153,6 +154,7 @@ def _save(ctx, item_id: str, value=None, na_reason=None) -> None:
     _apply_outcome(ctx["aid"], item_id, question, outcome, ctx["stored"].get(item_id))
 
 
+@safe_callback
 def _on_value_change(ctx, question: Question) -> None:
     key = widget_key(ctx["aid"], question.id)
     value = st.session_state.get(key)
@@ -169,6 +171,7 @@ def _on_value_change(ctx, question: Question) -> None:
     _save(ctx, question.id, value)
 
 
+@safe_callback
 def _on_na_change(ctx, item_id: str) -> None:
     aid = ctx["aid"]
     if not st.session_state.get(na_key(aid, item_id)):
@@ -181,6 +184,7 @@ def _on_na_change(ctx, item_id: str) -> None:
                 st.session_state[widget_key(aid, item_id)] = _to_widget(question, None)
 
 
+@safe_callback
 def _on_reason_change(ctx, item_id: str) -> None:
     reason = (st.session_state.get(reason_key(ctx["aid"], item_id)) or "").strip()
     if reason:
