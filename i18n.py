@@ -198,6 +198,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "page_db_unavailable": ("暂时无法读取数据库，页面无法显示。请稍后刷新；如仍不行，请将参考编号 {ref} 告知管理员。",
                             "The database cannot be read right now. Reload later; if it persists, give the administrator "
                             "reference {ref}."),
+    "restored_stored": ("框中已恢复为上次保存的答案。", "The field shows the last saved answer again."),
+    "restored_empty": ("此题尚无保存的答案，框已清空。", "Nothing was saved for this item; the field is empty again."),
     "error_ref": ("抱歉，页面出错了。请刷新页面重试；您已保存的回答不会丢失。"
                   "如问题仍然存在，请将参考编号 {ref} 告知管理员。",
                   "Sorry, something went wrong. Reload the page; your saved answers are safe. If it persists, "

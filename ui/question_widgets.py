@@ -118,7 +118,10 @@ def _apply_outcome(aid: int, item_id: str, question: Question | None, outcome,
         if question is not None:
             st.session_state[widget_key(aid, item_id)] = _to_widget(question, stored.value if stored else None)
         why = outcome.message
-        messages[item_id] = ("error", t("not_saved", why=tx(why) if hasattr(why, "zh") else str(why)))
+        text = t("not_saved", why=tx(why) if hasattr(why, "zh") else str(why))
+        if question is not None:
+            text += " " + (t("restored_stored") if stored is not None and stored.value is not None else t("restored_empty"))
+        messages[item_id] = ("error", text)
 
 
 def db_error_message(exc: sqlite3.OperationalError) -> str:

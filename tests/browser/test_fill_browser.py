@@ -184,3 +184,23 @@ def test_c3mep_link_works(own_server, new_page):
     page.goto(f"{srv.url}/ent_fill?a={aid}")
     link = page.get_by_role("link", name="www.c3mep.cn")
     expect(link).to_have_attribute("href", "https://www.c3mep.cn", timeout=TIMEOUT)
+
+
+def test_refused_number_is_not_left_in_the_field(own_server, new_page):
+    db, start = own_server
+    aid = _draft(db, "ent1", "ii_adoption", {"platform_use": "third_party", "equipment_total": 100,
+                                             "equipment_digitised": 80})
+    srv = start()
+    page = new_page()
+    sign_in(page, srv.url, "ent1")
+    page.goto(f"{srv.url}/ent_fill?a={aid}&s=equipment")
+    digitised = page.get_by_role("spinbutton", name=re.compile("数字化设备"))
+    expect(digitised).to_have_value("80", timeout=TIMEOUT)
+    digitised.fill("120")
+    digitised.press("Enter")
+    expect(page.get_by_text(re.compile("数字化设备数不能多于生产设备总数"))).to_be_visible(timeout=TIMEOUT)
+    wait_idle(page)
+    expect(digitised).to_have_value("80")  # the stored value is shown again, not the refused 120
+    assert json.loads(_stored(db, aid, "equipment_digitised")[0]) == 80
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "fill-refused-number.png"), full_page=True)
