@@ -102,7 +102,7 @@ def _apply_outcome(aid: int, item_id: str, question: Question | None, outcome,
     seen, messages = _seen(), _messages()
     if outcome.status in ("saved", "unchanged"):
         seen[(aid, item_id)] = outcome.answer.rev
-        messages.pop(item_id, None)
+        messages.pop((aid, item_id), None)
     elif outcome.status == "conflict":
         current = outcome.answer
         seen[(aid, item_id)] = current.rev if current else 0
@@ -110,7 +110,7 @@ def _apply_outcome(aid: int, item_id: str, question: Question | None, outcome,
             st.session_state[widget_key(aid, item_id)] = _to_widget(question, current.value if current else None)
         st.session_state[na_key(aid, item_id)] = bool(current and current.na_reason is not None)
         st.session_state[reason_key(aid, item_id)] = (current.na_reason if current else "") or ""
-        messages[item_id] = ("warning", t("conflict", who=md_escape(current.updated_by) if current else "?",
+        messages[(aid, item_id)] = ("warning", t("conflict", who=md_escape(current.updated_by) if current else "?",
                                           when=_when(current.updated_at) if current else ""))
     else:
         # A refused value must not stay in the field as if it were accepted: show the stored one again.
@@ -121,7 +121,7 @@ def _apply_outcome(aid: int, item_id: str, question: Question | None, outcome,
         text = t("not_saved", why=tx(why) if hasattr(why, "zh") else str(why))
         if question is not None:
             text += " " + (t("restored_stored") if stored is not None and stored.value is not None else t("restored_empty"))
-        messages[item_id] = ("error", text)
+        messages[(aid, item_id)] = ("error", text)
 
 
 def db_error_message(exc: sqlite3.OperationalError) -> str:
@@ -146,13 +146,13 @@ def _save(ctx, item_id: str, value=None, na_reason=None) -> None:
         outcome = filling.save_item(ensure_ready(), ctx["identity"], ctx["questionnaire"], ctx["aid"], item_id,
                                     value, expected_rev=_seen().get((ctx["aid"], item_id), 0), na_reason=na_reason)
     except ReadOnly:
-        _messages()[item_id] = ("error", t("submitted_meanwhile"))
+        _messages()[(ctx["aid"], item_id)] = ("error", t("submitted_meanwhile"))
         return
     except (NotFound, AccessDenied):
-        _messages()[item_id] = ("error", t("not_found"))
+        _messages()[(ctx["aid"], item_id)] = ("error", t("not_found"))
         return
     except sqlite3.OperationalError as exc:
-        _messages()[item_id] = ("error", db_error_message(exc))
+        _messages()[(ctx["aid"], item_id)] = ("error", db_error_message(exc))
         return
     _apply_outcome(ctx["aid"], item_id, question, outcome, ctx["stored"].get(item_id))
 
@@ -268,7 +268,7 @@ def render_question(ctx, question: Question, number: int, disabled: bool) -> Non
 
 
 def _show_message(item_id: str, ctx, required_reason: bool = False) -> None:
-    message = _messages().get(item_id)
+    message = _messages().get((ctx["aid"], item_id))  # per assessment: items share ids
     stored = ctx["stored"].get(item_id)
     if message:
         getattr(st, message[0])(message[1])
