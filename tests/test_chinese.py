@@ -105,3 +105,14 @@ def test_sign_in_page_is_chinese(fresh_db):
 
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert not english_words(visible_strings(at)), english_words(visible_strings(at))
+
+
+def test_every_string_has_both_languages_with_the_same_placeholders():
+    import re
+
+    from i18n import STRINGS
+
+    for key, pair in STRINGS.items():
+        assert len(pair) == 2 and all(pair), key
+        zh, en = pair
+        assert set(re.findall(r"\{(\w+)\}", zh)) == set(re.findall(r"\{(\w+)\}", en)), key
