@@ -318,6 +318,8 @@ def test_number_labels_show_a_complete_range(fresh_db):
     assert "范围：不小于 0" in labels[f"w:{aid}:equipment_total"]
     assert "范围：0 – 100" in labels[f"w:{aid}:key_process_nc_rate"]
     assert not any(re.search(r"– ?）", label) for label in labels.values())
+    at.radio(key="lang").set_value("en").run()
+    assert at.number_input(key=f"w:{aid}:equipment_total").label.endswith(" (units; Range: at least 0)")
 
 
 def test_unexpected_error_in_a_callback_gets_a_reference_too(fresh_db, monkeypatch, caplog):

@@ -247,7 +247,8 @@ def render_question(ctx, question: Question, number: int, disabled: bool) -> Non
         elif question.max is not None:
             bounds = t("range_max", hi=f"{question.max:g}")
         if unit or bounds:
-            label = f"{label} （{unit}{'；' if unit and bounds else ''}{bounds}）"
+            opening, separator, closing = ("（", "；", "）") if lang() == "zh" else (" (", "; ", ")")
+            label = f"{label}{opening}{unit}{separator if unit and bounds else ''}{bounds}{closing}"
         if qt == "integer":
             st.number_input(label, step=1, format="%d", **common)
         else:
