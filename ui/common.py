@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from i18n import t, tx
+from i18n import STRINGS, t, tx
 from questionnaires import registry
 
 STATUS_ICON = {"draft": "📝", "submitted": "📨", "returned": "↩️", "verified": "✅"}
@@ -12,14 +12,9 @@ MAX_ID = 2**63 - 1  # SQLite's INTEGER range: a larger ?a= would overflow inside
 
 
 def status_label(status: str) -> str:
+    """The status as users read it (icon + translated word), never the raw key."""
     key = "status_" + str(status)
-    return f"{STATUS_ICON.get(status, '')} {t(key) if key in _known() else t('status_unknown')}"
-
-
-def _known() -> set:
-    from i18n import STRINGS
-
-    return set(STRINGS)
+    return f"{STATUS_ICON.get(status, '')} {t(key) if key in STRINGS else t('status_unknown')}"
 
 
 def questionnaire_title(assessment: dict) -> str:
