@@ -7,6 +7,9 @@ import streamlit as st
 from auth import current_identity, emit_pending_redirect, sign_out
 from bootstrap import DatabaseModeError, check_served_address, demo_enabled
 from i18n import t
+from ui.errors import show_pending, show_unexpected
+from ui.language import language_switch
+from ui.text import md_escape
 
 st.set_page_config(page_title=t("app_title"), page_icon="🏭", layout="wide")
 
@@ -35,11 +38,9 @@ identity = current_identity()
 emit_pending_redirect()
 
 with st.sidebar:
-    st.radio(t("language"), ["zh", "en"], key="lang", horizontal=True,
-             format_func={"zh": "中文", "en": "English"}.get)
+    language_switch(identity)
     if identity is not None:
-        st.text(identity.display_name)  # user-written: shown as text, never as Markdown
-        st.caption(t("role_" + identity.role))
+        st.markdown(f"**{md_escape(identity.display_name)}**  \n{t('role_' + identity.role)}")
         if st.button(t("sign_out"), key="sign_out"):
             sign_out()
             st.rerun()
@@ -69,4 +70,8 @@ else:
     pages.append(st.Page("app_pages/account.py", title=t("change_password"), icon="🔑"))
     nav = st.navigation(pages)
     st.session_state["_last_page"] = nav.url_path
-nav.run()
+show_pending()
+try:
+    nav.run()
+except Exception as exc:  # st.stop / st.rerun / st.switch_page are BaseExceptions and pass through
+    show_unexpected(exc)

@@ -85,6 +85,15 @@ def submit(db, identity: Identity, assessment_id: int) -> tuple[dict, bool]:
         raise Incomplete([Problem(s, s, "unconfirmed", UNCONFIRMED) for s in pending]) from exc
 
 
+def missing(questionnaire: Questionnaire, answers: dict, na: dict, prefilled: dict[str, dict]) -> list[Problem]:
+    """What still blocks submitting: missing or invalid answers, then pre-filled sections not yet confirmed."""
+    found = problems(questionnaire, answers, na)
+    shown = visibility(questionnaire, answers, na).sections
+    pending = [s.id for s in questionnaire.sections
+               if s.id in shown and s.id in prefilled and not prefilled[s.id]["confirmed_at"]]
+    return found + [Problem(s, s, "unconfirmed", UNCONFIRMED) for s in pending]
+
+
 UNCONFIRMED = Text("本节为上次评估的预填答案，请确认或修改后点击“确认本节”。",
                    "Pre-filled from the last assessment: confirm or change it, then press “Confirm section”.")
 

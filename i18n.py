@@ -73,8 +73,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "choose_assessment": ("请先在“我的评估”中选择一份评估。", "Choose an assessment under My assessments first."),
     "indicative": ("指示性结果：仅供参考，建议完成完整版自评估。",
                    "Indicative only: take the full self-assessment for a reference result."),
-    "self_reference": ("自评参考结果（非官方评估结论）。官方自诊断请登录 www.c3mep.cn。",
-                       "Self-assessment reference result, not an official assessment (official self-diagnosis: www.c3mep.cn)."),
+    # An explicit Markdown link: a bare www.… is auto-linked up to the next space, "。" included.
+    "self_reference": ("自评参考结果（非官方评估结论）。官方自诊断请登录 [www.c3mep.cn](https://www.c3mep.cn)。",
+                       "Self-assessment reference result, not an official assessment (official self-diagnosis: "
+                       "[www.c3mep.cn](https://www.c3mep.cn))."),
     "unofficial_weights": ("权重为等权默认值，非 GB/T 39117 官方权重。",
                            "Weights are equal defaults, not the official GB/T 39117 weights."),
     "overall_score": ("成熟度得分 S", "Maturity score S"),
@@ -441,6 +443,86 @@ STRINGS: dict[str, tuple[str, str]] = {
     "new_user_must_change": ("新用户首次登录时须修改此密码。", "The new user must change this password at first sign-in."),
     "created_user": ("已创建用户 {user}。", "User {user} created."),
 
+    # --- fill ---
+    "choose_many": ("请选择（可多选）", "Choose one or more"),
+    "optional": (" （选填）", " (optional)"),
+    "range_min": ("范围：不小于 {lo}", "Range: at least {lo}"),
+    "range_max": ("范围：不大于 {hi}", "Range: at most {hi}"),
+    "bad_link": ("链接中的评估编号无效（可能被截断或改动）。请从“我的评估”重新打开。",
+                 "The assessment number in this link is not valid (cut or changed?). Open it again from My assessments."),
+    "required_more": ("根据您刚才的回答（新出现的追问题，或取消了“不适用”的章节），"
+                      "必答题由 {before} 道增加到 {total} 道（+{n}）。",
+                      "Your answer opened follow-up questions or a section again: required items went from {before} "
+                      "to {total} (+{n})."),
+    "required_fewer": ("根据您刚才的回答（追问题不再需要，或章节声明为“不适用”），"
+                       "必答题由 {before} 道减少到 {total} 道（−{n}）。",
+                       "Your answer closed follow-up questions or a section: required items went from {before} "
+                       "to {total} (−{n})."),
+    "required_explained": ("必答题数量随回答变化：另有 {n} 道追问题视您的回答而定，回答后可能出现。",
+                           "The required count follows your answers: {n} more follow-up question(s) may appear."),
+    "read_only_submitted": ("该评估已提交，只读。可查看结果，或开始新一轮评估；如需修改本次评估，请联系服务商退回。",
+                            "Submitted and read-only. See its result or start a new round; to change this one, "
+                            "ask your service provider to return it."),
+    "read_only_verified": ("该评估已核验，只读。可查看结果，或开始新一轮评估。",
+                           "Verified and read-only. See its result or start a new round."),
+    "start_new_round": ("开始新一轮评估", "Start a new round"),
+    "more_problems": ("另有 {n} 项未列出，处理上述各项后会继续显示。", "{n} more not listed; they show as you fix these."),
+    "nothing_missing": ("所有必答题都已完成，可以提交。", "Nothing is missing: you can submit."),
+    "submitted_meanwhile": ("未保存：该评估刚刚已由同事提交，不能再修改。"
+                            "您输入的内容仍显示在框中，请复制保存后刷新页面查看结果。",
+                            "Not saved: a colleague has just submitted this assessment. What you typed is still in the field; "
+                            "copy it, then reload to see the result."),
+    "db_busy": ("未保存：系统正忙（数据库被占用）。您输入的内容仍在框中，请稍候几秒后再改动一次以保存。",
+                "Not saved: the system is busy (database locked). What you typed is still there; "
+                "change it again in a few seconds."),
+    "db_read_only": ("未保存：系统目前处于只读维护状态。您输入的内容仍在框中，请记下并稍后再试，或联系管理员。",
+                     "Not saved: the system is read-only for maintenance. Keep what you typed and try later, "
+                     "or contact the administrator."),
+    "db_unavailable": ("未保存：暂时无法访问数据库。您输入的内容仍在框中，请稍后再试，或联系管理员。",
+                       "Not saved: the database cannot be reached. What you typed is still there; "
+                       "try later or contact the administrator."),
+    "status_unknown": ("未知状态", "Unknown status"),
+    "unknown_questionnaire": ("已下线的问卷（版本 {v}）", "Withdrawn questionnaire (version {v})"),
+    "delete_draft": ("删除草稿", "Delete draft"),
+    "delete_confirm": ("确定删除草稿 #{aid}（{title}，已答 {n} 项）吗？删除后不能恢复。",
+                       "Delete draft #{aid} ({title}, {n} answered)? This cannot be undone."),
+    "delete_yes": ("确认删除", "Delete"),
+    "cancel": ("取消", "Cancel"),
+    "deleted": ("草稿 #{aid} 已删除。", "Draft #{aid} deleted."),
+    "not_deletable": ("该评估已不是草稿，不能删除。", "This assessment is no longer a draft and cannot be deleted."),
+    "new_round_hint": ("上一轮已提交（#{aid}）；点击将开始新一轮评估。",
+                       "The last round (#{aid}) is submitted; this starts a new round."),
+    "answered_count": ("已答 {n} 项", "{n} answered"),
+    "points_vs_target": ("{d} 个百分点 · {target}", "{d} pp · {target}"),
+    "share_percent": ("应用率（%）", "Share (%)"),
+    "enterprise_count": ("企业数", "Enterprises"),
+    "col_title": ("问卷", "Questionnaire"),
+    "col_version": ("版本", "Version"),
+    "col_file": ("文件", "File"),
+    "col_questions": ("题目数", "Questions"),
+    "col_audience": ("适用对象", "Audience"),
+    "col_scoring": ("评分方法", "Scoring"),
+    "col_published": ("已发布", "Published"),
+    "audience_enterprise": ("企业", "Enterprises"),
+    "audience_demo": ("仅演示模式", "Demo mode only"),
+    "method_cmmm": ("成熟度评分", "Maturity scoring"),
+    "method_cmmm_quick": ("成熟度快速评分", "Quick maturity scoring"),
+    "method_rule": ("规则判定", "Rule-based verdict"),
+    "questionnaire_admin_help": ("问卷文件格式见 docs/questionnaire-format.md；发布新版本和重新计分请在服务器上运行以下命令：",
+                                 "File format: docs/questionnaire-format.md. Publish a new version and re-score on the server:"),
+    "domain": ("能力域", "Domain"),
+    "subdomain": ("能力子域", "Sub-domain"),
+    "page_db_busy": ("系统正忙（数据库被占用），页面暂时无法显示。请稍候几秒后刷新；已保存的回答不会丢失。参考编号 {ref}。",
+                     "The system is busy (database locked). Reload in a few seconds; saved answers are safe. Reference {ref}."),
+    "page_db_unavailable": ("暂时无法读取数据库，页面无法显示。请稍后刷新；如仍不行，请将参考编号 {ref} 告知管理员。",
+                            "The database cannot be read right now. Reload later; if it persists, give the administrator "
+                            "reference {ref}."),
+    "restored_stored": ("框中已恢复为上次保存的答案。", "The field shows the last saved answer again."),
+    "restored_empty": ("此题尚无保存的答案，框已清空。", "Nothing was saved for this item; the field is empty again."),
+    "error_ref": ("抱歉，页面出错了。请刷新页面重试；您已保存的回答不会丢失。"
+                  "如问题仍然存在，请将参考编号 {ref} 告知管理员。",
+                  "Sorry, something went wrong. Reload the page; your saved answers are safe. If it persists, "
+                  "give the administrator reference {ref}."),
 }
 
 

@@ -1,30 +1,47 @@
 """Enterprise: fill in an assessment section by section; every answer is saved as it is given."""
 
+import sqlite3
+
 import streamlit as st
 
 import filling
 from auth import require_role, session_ended_on_write
 from bootstrap import ensure_ready
-from db.assessments import OPEN_STATUSES, Incomplete, get_assessment, load_answers, prefill_state, split_answers
+from db.assessments import (
+    OPEN_STATUSES,
+    Incomplete,
+    get_assessment,
+    load_answers,
+    prefill_state,
+    split_answers,
+    start_assessment,
+)
+from db.enterprises import ProfileIncomplete
 from db.identity import NotFound, SessionEnded
 from i18n import t, tx
 from questionnaires.answers import progress
 from questionnaires.conditions import visibility
-from ui.common import assessment_id_from_url, status_label
+from ui.common import assessment_id_from_url, assessment_link_is_bad, status_label
 from ui.prefill import pending_suffix, render_prefill_banner
-from ui.question_widgets import make_context, render_question, render_section_na
+from ui.profile import render_profile_gate
+from ui.question_widgets import db_error_message, make_context, render_question, render_section_na
+from ui.text import md_escape
 
 identity = require_role("enterprise")
 db = ensure_ready()
 aid = assessment_id_from_url()
 if aid is None:
-    st.info(t("choose_assessment"))
+    if assessment_link_is_bad():
+        st.error(t("bad_link"))
+    else:
+        st.info(t("choose_assessment"))
     st.page_link("app_pages/ent_assessments.py", label=t("page_assessments"), icon="📋")
     st.stop()
 try:
     assessment = get_assessment(db, identity, aid)
 except NotFound:
     st.error(t("not_found"))
+    st.page_link("app_pages/ent_assessments.py", label=t("page_assessments"), icon="📋")
     st.stop()
 
 questionnaire = filling.questionnaire_of(assessment)
@@ -47,14 +64,49 @@ def go_to(section_id: str) -> None:
     st.session_state["_nav_section"] = section_id
 
 
+def hidden_required() -> int:
+    """Required questions not shown now because an answer has not (yet) opened them."""
+    return sum(1 for s in questionnaire.sections if s.id not in vis.not_applicable
+               for q in s.questions if q.required and q.id not in vis.questions)
+
+
 st.title(tx(questionnaire.title))
 done, total = prog[""]
-st.caption(f"{assessment['enterprise_name']} · #{aid} · v{questionnaire.version} · {status_label(assessment['status'])}")
+st.caption(f"{md_escape(assessment['enterprise_name'])} · #{aid} · v{md_escape(questionnaire.version)} · "
+           f"{status_label(assessment['status'])}")
 st.progress(done / total if total else 1.0, text=t("progress", done=done, total=total))
+
+# The required count follows the answers (follow-up questions open and close): say so, and say
+# by how much it just changed, so 211 becoming 227 is never a surprise.
+totals = st.session_state.setdefault("_fill_totals", {})
+before = totals.get(aid)
+totals[aid] = total
+if not read_only:
+    if before is not None and before != total:
+        key = "required_more" if total > before else "required_fewer"
+        st.info(t(key, before=before, total=total, n=abs(total - before)))
+    hidden = hidden_required()
+    if hidden:
+        st.caption(t("required_explained", n=hidden))
+
 if questionnaire.indicative:
     st.info(t("indicative"))
+elif questionnaire.scoring is not None and questionnaire.scoring.method == "cmmm":
+    st.caption(t("self_reference"))  # said before filling, not only on the result
 if read_only:
-    st.warning(t("read_only"))
+    st.warning(t("read_only_" + assessment["status"]) if assessment["status"] in ("submitted", "verified")
+               else t("read_only"))
+    offer = st.columns(2)
+    offer[0].page_link("app_pages/result.py", label=t("view_result"), icon="📊", query_params={"a": str(aid)})
+    if offer[1].button(t("start_new_round"), key="start_new_round"):
+        try:
+            new_aid, _ = start_assessment(db, identity, questionnaire.id, questionnaire.version)
+        except SessionEnded:
+            session_ended_on_write()
+        except ProfileIncomplete:
+            render_profile_gate(db, identity)
+        else:
+            st.switch_page("app_pages/ent_fill.py", query_params={"a": str(new_aid)})
 
 nav_col, main_col = st.columns([1, 3])
 with nav_col:
@@ -67,31 +119,40 @@ with nav_col:
     st.session_state["_nav_section"] = current_id
     st.radio(t("sections"), [s.id for s in sections], key="_nav_section", format_func=labels.get,
              label_visibility="collapsed", on_change=lambda: go_to(st.session_state["_nav_section"]))
+    tried = st.session_state.setdefault("_submit_tried", set())
     if not read_only and st.button(t("submit"), key="submit", type="primary", width="stretch"):
         try:
             filling.submit(db, identity, aid)
         except SessionEnded:
             session_ended_on_write()
-        except Incomplete as exc:
-            st.session_state["_problems"] = exc.problems
+        except Incomplete:
+            tried.add(aid)
+        except sqlite3.OperationalError as exc:
+            st.error(db_error_message(exc))
         else:
-            st.session_state.pop("_problems", None)
+            tried.discard(aid)
             st.switch_page("app_pages/result.py", query_params={"a": str(aid)})
-    if read_only:
-        st.page_link("app_pages/result.py", label=t("view_result"), icon="📊", query_params={"a": str(aid)})
 
 with main_col:
-    problems = st.session_state.get("_problems") or []
+    # Recomputed on every run from the stored answers: the list shrinks as items are answered and
+    # disappears when nothing is missing. Kept per assessment, so another assessment never sees it.
+    problems = filling.missing(questionnaire, answers, na, prefilled) if aid in tried and not read_only else []
     if problems:
         with st.container(border=True):
             st.error(t("missing_title", n=len(problems)))
             for i, p in enumerate(problems[:30]):
                 q = questionnaire.questions.get(p.item_id)
-                where = tx(questionnaire.section(p.section_id).title)
-                what = tx(q.text) if q else tx(questionnaire.section(p.item_id).title)
+                where_section = questionnaire.section(p.section_id)
+                where = tx(where_section.title) if where_section else ""
+                item_section = questionnaire.section(p.item_id)
+                what = tx(q.text) if q else (tx(item_section.title) if item_section else "")
                 cols = st.columns([5, 1])
                 cols[0].markdown(f"- **{where}** · {what[:60]} — {tx(p.message)}")
                 cols[1].button(t("go_there"), key=f"jump_{i}", on_click=go_to, args=(p.section_id,))
+            if len(problems) > 30:
+                st.caption(t("more_problems", n=len(problems) - 30))
+    elif aid in tried and not read_only:
+        st.success(t("nothing_missing"))
 
     st.header(tx(section.title))
     render_prefill_banner(identity, aid, prefilled, section.id, read_only)

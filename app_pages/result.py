@@ -16,8 +16,9 @@ from reports import charts
 from reports.explain import SHANGHAI, explain, local_time, peer_lines, report_filename, subdomain_changes
 from reports.pdf import ReportContext, build_pdf, pdf_font
 from reports.workbook import build_workbook
-from ui.common import assessment_id_from_url, status_label
-from ui.result_view import Download, ResultExtras, md_escape, render_result
+from ui.common import assessment_id_from_url, assessment_link_is_bad, status_label
+from ui.result_view import Download, ResultExtras, render_result
+from ui.text import md_escape
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -25,7 +26,10 @@ identity = require_role("enterprise", "provider", "bureau")
 db = ensure_ready()
 aid = assessment_id_from_url()
 if aid is None:
-    st.info(t("choose_assessment"))
+    if assessment_link_is_bad():
+        st.error(t("bad_link"))
+    else:
+        st.info(t("choose_assessment"))
     st.stop()
 try:
     assessment = get_assessment(db, identity, aid)

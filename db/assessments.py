@@ -366,3 +366,25 @@ def confirm_section(db, identity: Identity, assessment_id: int, section_id: str)
             return False
         audit.record(db, identity, "confirm_section", "assessment", assessment_id, new={"section": section_id})
         return True
+
+
+def delete_draft(db, identity: Identity, assessment_id: int) -> None:
+    """Delete one of the enterprise's own drafts (never submitted) with its answers; audited.
+
+    A returned assessment is not a draft: it has a submission on record and stays. Raises
+    NotFound for an assessment the identity may not see, ReadOnly when it is not a draft.
+    """
+    with write_txn(db):
+        ensure_live(db, identity)
+        row = _visible(db, identity, assessment_id)
+        if identity.role != "enterprise" or row["enterprise_id"] != identity.enterprise_id:
+            raise AccessDenied("only the enterprise's own staff delete its drafts")
+        if row["status"] != "draft":
+            raise ReadOnly(f"assessment {assessment_id} is {row['status']}")
+        answered = db.execute("SELECT count(*) FROM answers WHERE assessment_id = ?", [assessment_id]).fetchone()[0]
+        db.execute("DELETE FROM answers WHERE assessment_id = ?", [assessment_id])
+        db.execute("DELETE FROM results WHERE assessment_id = ?", [assessment_id])
+        db.execute("DELETE FROM assessments WHERE id = ? AND status = 'draft'", [assessment_id])
+        audit.record(db, identity, "delete_draft", "assessment", assessment_id,
+                     old={"questionnaire": row["questionnaire_id"], "version": row["questionnaire_version"],
+                          "answers": answered})

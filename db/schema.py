@@ -94,6 +94,12 @@ def m010_auth_hardening(db):
 
 
 @migrations()
+def m020_user_language(db):
+    """Each user's interface language ('zh' or 'en'; NULL = the default, Chinese), kept across devices."""
+    db["users"].add_column("language", str)
+
+
+@migrations()
 def m030_enterprise_profile_and_prefill(db):
     """Company profile fields (issue 9 §1) and pre-filled sections awaiting confirmation (§5).
 

@@ -394,3 +394,21 @@ def redeem_handoff(db, code: str) -> str | None:
         db.execute("UPDATE auth_sessions SET token_hash = ?, last_seen_at = ? WHERE token_hash = ?",
                    [token_hash(token), _ts(t), row[0]])
     return token
+
+
+LANGUAGES = ("zh", "en")
+
+
+def get_language(db, identity: Identity) -> str | None:
+    """The signed-in user's chosen interface language (None until they choose one)."""
+    row = db.execute("SELECT language FROM users WHERE id = ?", [identity.user_id]).fetchone()
+    return row[0] if row and row[0] in LANGUAGES else None
+
+
+def set_language(db, identity: Identity, language: str) -> None:
+    """Remember the signed-in user's interface language, for every device they use."""
+    if language not in LANGUAGES:
+        raise UserError(Text(f"未知的界面语言：{language}", f"unknown language {language!r}"))
+    with write_txn(db):
+        ensure_live(db, identity)
+        db.execute("UPDATE users SET language = ? WHERE id = ?", [language, identity.user_id])

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from auth import end_local_session
 from bootstrap import ensure_ready
 from db.assessments import confirm_section
-from db.identity import Identity
+from db.identity import Identity, SessionEnded
 from i18n import t
 from ui.profile import local_time
 
@@ -19,10 +20,10 @@ def pending_suffix(state: dict[str, dict], section_id: str) -> str:
 
 def _confirm(identity: Identity, assessment_id: int, section_id: str) -> None:
     # a callback runs in the next rerun's thread: take that thread's connection, not the page's
-    confirm_section(ensure_ready(), identity, assessment_id, section_id)
-    problems = st.session_state.get("_problems") or []
-    st.session_state["_problems"] = [p for p in problems
-                                     if not (p.code == "unconfirmed" and p.section_id == section_id)]
+    try:
+        confirm_section(ensure_ready(), identity, assessment_id, section_id)
+    except SessionEnded:
+        end_local_session("not_saved_signed_out")
 
 
 def render_prefill_banner(identity: Identity, assessment_id: int, state: dict[str, dict], section_id: str,

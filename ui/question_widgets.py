@@ -8,15 +8,19 @@ revision the user saw, so a colleague's newer answer is never silently overwritt
 
 from __future__ import annotations
 
+import sqlite3
+
 import streamlit as st
 
 import filling
 from auth import end_local_session
 from bootstrap import ensure_ready
-from db.assessments import StoredAnswer
-from db.identity import SessionEnded
+from db.assessments import ReadOnly, StoredAnswer
+from db.identity import AccessDenied, NotFound, SessionEnded
 from i18n import lang, t, tx
 from questionnaires.model import SCALE4, YES_NO, Question, Questionnaire, Section
+from ui.errors import safe_callback
+from ui.text import local_time, md_escape
 
 SCALE4_LABELS = {
     "not_met": ("不满足", "Not met"),
@@ -57,12 +61,33 @@ def _to_widget(question: Question | None, value):
     return value
 
 
+def _option_ids(question: Question, values) -> list:
+    """Multiselect values as option ids.
+
+    Streamlit 1.67 keeps a keyed multiselect's identity across label changes, and the browser
+    sends back the *labels* it shows: after a language switch they arrive in the old language.
+    Map labels of either language back to their option ids; drop anything else.
+    """
+    by_label = {}
+    for o in question.options:
+        by_label[o.label.get("zh")] = o.id
+        by_label[o.label.get("en")] = o.id
+    ids = []
+    for v in values or []:
+        option = v if v in question.option_ids else by_label.get(v)
+        if option is not None and option not in ids:
+            ids.append(option)
+    return ids
+
+
 def sync_from_db(aid: int, item_id: str, question: Question | None, stored: StoredAnswer | None) -> None:
     """Put the stored answer into the widget state when this session has not seen its revision."""
     rev = stored.rev if stored else 0
     seen = _seen()
     key = (aid, item_id)
-    if seen.get(key) == rev and widget_key(aid, item_id) in st.session_state:
+    # A section has no value widget: its not-applicable checkbox tells whether the state is present.
+    present = widget_key(aid, item_id) if question is not None else na_key(aid, item_id)
+    if seen.get(key) == rev and present in st.session_state:
         return
     value = stored.value if stored else None
     reason = stored.na_reason if stored else None
@@ -73,11 +98,12 @@ def sync_from_db(aid: int, item_id: str, question: Question | None, stored: Stor
     seen[key] = rev
 
 
-def _apply_outcome(aid: int, item_id: str, question: Question | None, outcome) -> None:
+def _apply_outcome(aid: int, item_id: str, question: Question | None, outcome,
+                   shown: StoredAnswer | None = None) -> None:
     seen, messages = _seen(), _messages()
     if outcome.status in ("saved", "unchanged"):
         seen[(aid, item_id)] = outcome.answer.rev
-        messages.pop(item_id, None)
+        messages.pop((aid, item_id), None)
     elif outcome.status == "conflict":
         current = outcome.answer
         seen[(aid, item_id)] = current.rev if current else 0
@@ -85,34 +111,65 @@ def _apply_outcome(aid: int, item_id: str, question: Question | None, outcome) -
             st.session_state[widget_key(aid, item_id)] = _to_widget(question, current.value if current else None)
         st.session_state[na_key(aid, item_id)] = bool(current and current.na_reason is not None)
         st.session_state[reason_key(aid, item_id)] = (current.na_reason if current else "") or ""
-        messages[item_id] = ("warning", t("conflict", who=current.updated_by if current else "?",
+        messages[(aid, item_id)] = ("warning", t("conflict", who=md_escape(current.updated_by) if current else "?",
                                           when=_when(current.updated_at) if current else ""))
     else:
+        # A refused value must not stay in the field as if it were accepted: show the stored one again.
+        stored = outcome.answer if outcome.answer is not None else shown
+        if question is not None:
+            st.session_state[widget_key(aid, item_id)] = _to_widget(question, stored.value if stored else None)
         why = outcome.message
-        messages[item_id] = ("error", t("not_saved", why=tx(why) if hasattr(why, "zh") else str(why)))
+        text = t("not_saved", why=tx(why) if hasattr(why, "zh") else str(why))
+        if question is not None:
+            text += " " + (t("restored_stored") if stored is not None and stored.value is not None else t("restored_empty"))
+        messages[(aid, item_id)] = ("error", text)
+
+
+def db_error_message(exc: sqlite3.OperationalError) -> str:
+    """What a failed write means for the user, in their language: busy, read-only, or unavailable."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return t("db_busy")
+    if "readonly" in text or "read-only" in text:
+        return t("db_read_only")
+    return t("db_unavailable")
 
 
 def _when(ts: str) -> str:
-    return ts[:19].replace("T", " ") + " UTC" if ts else ""
+    return local_time(ts)
 
 
 def _save(ctx, item_id: str, value=None, na_reason=None) -> None:
     question = ctx["questionnaire"].questions.get(item_id)
     # Callbacks run in the next rerun's thread: take that thread's connection, never the render's.
+    # What the user typed stays in the field when the write fails: they can try again.
     try:
-        outcome = filling.save_item(ensure_ready(), ctx["identity"], ctx["questionnaire"], ctx["aid"], item_id, value,
-                                    expected_rev=_seen().get((ctx["aid"], item_id), 0), na_reason=na_reason)
+        outcome = filling.save_item(ensure_ready(), ctx["identity"], ctx["questionnaire"], ctx["aid"], item_id,
+                                    value, expected_rev=_seen().get((ctx["aid"], item_id), 0), na_reason=na_reason)
     except SessionEnded:
         # Nothing was stored. A callback cannot rerun itself: the rerun that follows shows sign-in,
         # with the notice, and returns here afterwards.
         end_local_session("not_saved_signed_out")
         return
-    _apply_outcome(ctx["aid"], item_id, question, outcome)
+    except ReadOnly:
+        _messages()[(ctx["aid"], item_id)] = ("error", t("submitted_meanwhile"))
+        return
+    except (NotFound, AccessDenied):
+        _messages()[(ctx["aid"], item_id)] = ("error", t("not_found"))
+        return
+    except sqlite3.OperationalError as exc:
+        _messages()[(ctx["aid"], item_id)] = ("error", db_error_message(exc))
+        return
+    _apply_outcome(ctx["aid"], item_id, question, outcome, ctx["stored"].get(item_id))
 
 
+@safe_callback
 def _on_value_change(ctx, question: Question) -> None:
     key = widget_key(ctx["aid"], question.id)
     value = st.session_state.get(key)
+    if question.type == "multiple_choice":
+        value = _option_ids(question, value)
+        st.session_state[key] = value
     if question.type == "multiple_choice" and value:
         exclusive = ctx["questionnaire"].exclusive_options.get(question.id)
         previous = ctx.get("previous", {}).get(question.id) or []
@@ -123,6 +180,7 @@ def _on_value_change(ctx, question: Question) -> None:
     _save(ctx, question.id, value)
 
 
+@safe_callback
 def _on_na_change(ctx, item_id: str) -> None:
     aid = ctx["aid"]
     if not st.session_state.get(na_key(aid, item_id)):
@@ -135,6 +193,7 @@ def _on_na_change(ctx, item_id: str) -> None:
                 st.session_state[widget_key(aid, item_id)] = _to_widget(question, None)
 
 
+@safe_callback
 def _on_reason_change(ctx, item_id: str) -> None:
     reason = (st.session_state.get(reason_key(ctx["aid"], item_id)) or "").strip()
     if reason:
@@ -162,7 +221,12 @@ def render_question(ctx, question: Question, number: int, disabled: bool) -> Non
     aid, qid = ctx["aid"], question.id
     sync_from_db(aid, qid, question, ctx["stored"].get(qid))
     key = widget_key(aid, qid)
-    label = f"{number}. {tx(question.text)}" + ("" if question.required else (" （选填）" if lang() == "zh" else " (optional)"))
+    if question.type == "multiple_choice":
+        shown = st.session_state.get(key)
+        ids = _option_ids(question, shown)
+        if ids != shown or ctx.get("language_changed"):
+            st.session_state[key] = ids  # also re-sends the labels in the new language to the browser
+    label = f"{number}. {tx(question.text)}" + ("" if question.required else t("optional"))
     is_na = question.allow_na and st.session_state.get(na_key(aid, qid))
     common = dict(key=key, help=tx(question.help) or None, disabled=disabled or bool(is_na),
                   on_change=_on_value_change, args=(ctx, question))
@@ -172,8 +236,9 @@ def render_question(ctx, question: Question, number: int, disabled: bool) -> Non
         st.radio(label, question.option_ids, format_func=labels.get, **common)
     elif qt == "multiple_choice":
         labels = {o.id: tx(o.label) for o in question.options}
-        st.multiselect(label, question.option_ids, format_func=labels.get,
-                       placeholder="请选择（可多选）" if lang() == "zh" else "Choose one or more", **common)
+        # No "select all": it would tick exclusive options such as "none of these" or "office use only".
+        st.multiselect(label, question.option_ids, format_func=labels.get, select_all=False,
+                       placeholder=t("choose_many"), **common)
     elif qt == "scale4":
         st.radio(label, SCALE4, format_func=lambda v: _label(SCALE4_LABELS[v]), horizontal=True, **common)
     elif qt == "yes_no":
@@ -181,12 +246,15 @@ def render_question(ctx, question: Question, number: int, disabled: bool) -> Non
     elif qt in ("integer", "decimal", "percentage"):
         unit = tx(question.unit) if question.unit else ("%" if qt == "percentage" else "")
         bounds = ""
-        if question.min is not None or question.max is not None:
-            lo = "" if question.min is None else f"{question.min:g}"
-            hi = "" if question.max is None else f"{question.max:g}"
-            bounds = t("range", lo=lo, hi=hi)
+        if question.min is not None and question.max is not None:
+            bounds = t("range", lo=f"{question.min:g}", hi=f"{question.max:g}")
+        elif question.min is not None:
+            bounds = t("range_min", lo=f"{question.min:g}")
+        elif question.max is not None:
+            bounds = t("range_max", hi=f"{question.max:g}")
         if unit or bounds:
-            label = f"{label} （{unit}{'；' if unit and bounds else ''}{bounds}）"
+            opening, separator, closing = ("（", "；", "）") if lang() == "zh" else (" (", "; ", ")")
+            label = f"{label}{opening}{unit}{separator if unit and bounds else ''}{bounds}{closing}"
         if qt == "integer":
             st.number_input(label, step=1, format="%d", **common)
         else:
@@ -207,17 +275,25 @@ def render_question(ctx, question: Question, number: int, disabled: bool) -> Non
 
 
 def _show_message(item_id: str, ctx, required_reason: bool = False) -> None:
-    message = _messages().get(item_id)
+    message = _messages().get((ctx["aid"], item_id))  # per assessment: items share ids
     stored = ctx["stored"].get(item_id)
     if message:
         getattr(st, message[0])(message[1])
     elif required_reason and (stored is None or stored.na_reason is None):
         st.warning(t("na_reason_needed"))
     elif stored is not None and (stored.value is not None or stored.na_reason is not None):
-        st.caption("✓ " + t("saved_at", who=stored.updated_by or "", when=_when(stored.updated_at)))
+        st.caption("✓ " + t("saved_at", who=md_escape(stored.updated_by or ""), when=_when(stored.updated_at)))
 
 
 def make_context(identity, questionnaire: Questionnaire, aid: int, stored: dict) -> dict:
-    """What every callback needs; ``previous`` holds the answers as shown, to tell what was just ticked."""
+    """What every callback needs; ``previous`` holds the answers as shown, to tell what was just ticked.
+
+    On a language switch every widget is filled again from the database, so no answer shows blank
+    or in the old language's labels.
+    """
+    language_changed = st.session_state.get("_fill_lang") not in (None, lang())
+    if language_changed:
+        st.session_state["_seen_rev"] = {}
+    st.session_state["_fill_lang"] = lang()
     return {"identity": identity, "questionnaire": questionnaire, "aid": aid, "stored": stored,
-            "previous": {k: v.value for k, v in stored.items()}}
+            "previous": {k: v.value for k, v in stored.items()}, "language_changed": language_changed}

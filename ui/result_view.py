@@ -19,12 +19,6 @@ from reports.explain import Change, Explanation
 
 MAX_BLOCKERS_SHOWN = 10
 SITE = re.compile(r"www\.c3mep\.cn")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
-
-
-def md_escape(text: str) -> str:
-    """User-written text for a Markdown element, shown literally."""
-    return _MD_SPECIAL.sub(r"\\\1", text or "")
 
 
 def link_sites(text: str) -> str:
