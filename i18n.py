@@ -325,7 +325,6 @@ STRINGS: dict[str, tuple[str, str]] = {
                           "above; 2025."),
     "gate_src_excellent": ("来源：2024 年卓越级智能工厂申报通知——成熟度三级及以上；2024 年。",
                            "Source: the 2024 call for excellence-level smart factories — maturity level 3 or above; 2024."),
-    "gate_conf_s": ("", ""),
     "gate_conf_k": ("（该要求的依据较弱，请向市工信局核实。）", "(weakly sourced; confirm with the city bureau.)"),
     "gates_title": ("公开申报门槛对照", "Public application gates"),
     "gates_caption": ("仅供参考，不是认定结论：正式申报以国家平台自诊断或认证结果为准。",

@@ -115,7 +115,7 @@ def level_chart(ex: Explanation, width: int = 460) -> alt.LayerChart:
                  alt.Tooltip("shown:N", title=say("res_level_score", ex.lang))])
     values = alt.Chart(data).mark_text(dy=-8, fontSize=11).encode(x=x, y=y, text="shown:N")
     mark = alt.Chart(pd.DataFrame({"mark": [ex.pass_mark]})).mark_rule(color="#c62828", strokeDash=[6, 4]).encode(
-        y=alt.Y("mark:Q", scale=alt.Scale(domain=[0, 1])))
+        y=alt.Y("mark:Q", scale=alt.Scale(domain=[0, 1]), axis=None))
     return alt.layer(bars, values, mark).properties(
         width=width, height=240, title=say("res_level_chart", ex.lang, mark=f"{ex.pass_mark:.1f}"))
 

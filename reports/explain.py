@@ -319,8 +319,8 @@ def _explain_quick(ex: Explanation, q: Questionnaire, detail: dict, lang: str, a
 # -- public gates --------------------------------------------------------------------------------------
 
 # (tier key, level required, source key, confidence key); domain.md §1.3 and §9.
-GATES = (("gate_basic", 2, "gate_src_shandong", "gate_conf_s"),
-         ("gate_advanced", 2, "gate_src_shandong", "gate_conf_s"),
+GATES = (("gate_basic", 2, "gate_src_shandong", None),
+         ("gate_advanced", 2, "gate_src_shandong", None),
          ("gate_excellent", 3, "gate_src_excellent", "gate_conf_k"))
 
 
@@ -333,7 +333,7 @@ def public_gates(level: int, lang: str = "zh", *, indicative: bool = False) -> l
         if indicative:
             text += say("gate_indicative", lang)
         gates.append(Gate(say(tier_key, lang), required, met, text,
-                          say(source_key, lang) + " " + say(conf_key, lang)))
+                          say(source_key, lang) + (" " + say(conf_key, lang) if conf_key else "")))
     return gates
 
 

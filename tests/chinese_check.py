@@ -36,6 +36,8 @@ WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{3,}(?![A-Za-z0-9])")
 CODE_SPAN = re.compile(r"`[^`]*`")  # inline code: a value to type verbatim (a user name), not prose
 LINK_TARGET = re.compile(r"\]\([^)]*\)")
 WEB_ADDRESS = re.compile(r"(?:https?://)?www\.[\w.-]+")
+# Streamlit's Markdown directives (":blue-badge[自评]", ":material/check:") are markup, not words.
+ST_DIRECTIVE = re.compile(r":material/[a-z_]+:|:[a-z]+(?:-[a-z]+)*\[")
 FILE_NAME = re.compile(r"[\w./-]+\.(?:yaml|md|py|pdf|xlsx|csv)\b")
 
 
@@ -51,11 +53,17 @@ def _proto_strings(message: Message, out: list[str]) -> None:
                 _proto_strings(item, out)
 
 
+# Encoding channels whose field name never reaches the reader (no axis, legend or tooltip of their own).
+UNSHOWN_CHANNELS = {"order", "detail", "key", "href", "text", "description", "url"}
+
+
 def _chart_strings(spec: str, out: list[str]) -> None:
     # An axis, legend or tooltip shows its title, or the field name when it has none.
-    def walk(node):
+    def walk(node, channel=None):
         if isinstance(node, dict):
-            if isinstance(node.get("field"), str):
+            hidden = channel in UNSHOWN_CHANNELS or ("legend" in node and node["legend"] is None
+                                                      and "axis" not in node) or ("axis" in node and node["axis"] is None)
+            if isinstance(node.get("field"), str) and not hidden:
                 title = node.get("title", node["field"])
                 if isinstance(title, str):
                     out.append(title)
@@ -63,10 +71,10 @@ def _chart_strings(spec: str, out: list[str]) -> None:
                 if k == "title" and isinstance(v, str) and "field" not in node:
                     out.append(v)
                 elif k not in ("data", "datasets"):
-                    walk(v)
+                    walk(v, k)
         elif isinstance(node, list):
             for v in node:
-                walk(v)
+                walk(v, channel)
     walk(json.loads(spec))
 
 
@@ -100,7 +108,7 @@ def english_words(strings: list[str], also_allowed: set[str] = frozenset()) -> l
     """(word, the string it is in) for each ASCII word of 3+ letters that is not allowed."""
     found = []
     for s in strings:
-        text = WEB_ADDRESS.sub(" ", FILE_NAME.sub(" ", CODE_SPAN.sub(" ", LINK_TARGET.sub("]", s))))
+        text = WEB_ADDRESS.sub(" ", FILE_NAME.sub(" ", CODE_SPAN.sub(" ", LINK_TARGET.sub("]", ST_DIRECTIVE.sub(" ", s)))))
         for word in WORD.findall(text):
             if word not in ALLOWED and word not in also_allowed:
                 found.append((word, s[:80]))

@@ -68,8 +68,6 @@ def test_every_page_of_every_role_is_chinese(fresh_db, role):
     assert not found, "\n".join(f"{k}: {v}" for k, v in found.items())
 
 
-@pytest.mark.xfail(reason="admin_users.py belongs to the auth engineer: its user table shows raw column names "
-                          "(username, display_name, is_demo...) — reported, to be translated there", strict=False)
 def test_admin_users_page_is_chinese(fresh_db):
     at = open_page(sign_in("admin"), "app_pages/admin_users.py")
     words = english_words(visible_strings(at), _names(fresh_db))
