@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from questionnaires.loader import ERROR_CODES, QuestionnaireInvalid, load_file, load_text
+from tests.cmmm_inline import build_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,6 +92,8 @@ CASES = {
     "QF404": BASE + "scoring:\n  method: cmmm_quick\n  version: '1'\n  pass_mark: 0.8\n  below_level_1: 无\n"
              "  levels:\n    - {level: 1, min_score: 1.8, name: 一级}\n    - {level: 2, min_score: 0.8, name: 二级}\n"
              "  structure:\n    - {id: e, label: E, domains: [{id: d, label: D, subdomains: [kind]}]}\n",
+    # a weight table for discrete only: process and mixed, which the type question offers, have none
+    "QF405": build_yaml(weights={"discrete": {"sd_a": 1, "sd_b": 2, "sd_c": 1}}),
 }
 
 
