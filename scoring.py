@@ -75,6 +75,7 @@ def _explain(plan: CmmmPlan, frame: Frame, means: np.ndarray, na: Mapping[str, s
     """
     s = plan.scoring
     pass_mark = s.pass_mark
+    threshold = pass_mark - TOLERANCE
     level_scores = ((means.ravel() @ frame.level_w) / frame.level_den).tolist()
     total, stopped_at = 0.0, None
     level_rows, counted = [], True
@@ -82,32 +83,39 @@ def _explain(plan: CmmmPlan, frame: Frame, means: np.ndarray, na: Mapping[str, s
         if sn != sn:  # NaN: no sub-domain has items at this level
             level_rows.append({"level": n, "score": None, "passed": False, "counted": False})
             continue
-        passed = reaches(sn, pass_mark)
+        passed = sn >= threshold
         level_rows.append({"level": n, "score": sn, "passed": passed, "counted": counted})
         if counted:
             total += sn
             if not passed:
                 stopped_at, counted = n, False
-    # each sub-domain's own gated sum: a level counts while every level below it (with items) passed
-    passed = (means >= pass_mark - TOLERANCE) | ~frame.nonempty
-    gate = np.ones(means.shape)
-    gate[:, 1:] = np.cumprod(passed[:, :-1], axis=1)
-    sd_totals = (means * gate).sum(axis=1)
-    node_scores = ((frame.node_w @ sd_totals) / frame.node_den).tolist()
 
-    subdomains = {}
+    subdomains, sd_totals = {}, []
     keys = plan.level_keys
-    for sd, w, ok, total_sd, row, present in zip(plan.subdomains, frame.weights, frame.applicable.tolist(),
-                                                 sd_totals.tolist(), means.tolist(), frame.nonempty.tolist()):
-        if ok:
-            subdomains[sd] = {"score": total_sd, "weight": w, "not_applicable": None,
-                              "levels": {k: (x if p else None) for k, x, p in zip(keys, row, present)}}
-        else:
+    for sd, w, ok, row, present in zip(plan.subdomains, frame.weights, frame.applicable_list, means.tolist(),
+                                       frame.nonempty_list):
+        if not ok:
+            sd_totals.append(None)
             subdomains[sd] = {"score": None, "weight": w, "levels": {},
                               "not_applicable": na.get(sd, "") if sd in frame.declared_na else ""}
+            continue
+        # the sub-domain's own gated sum: a level counts while every level below it (with items) passed
+        sd_total, gate = 0.0, True
+        for x, p in zip(row, present):
+            if p and gate:
+                sd_total += x
+                gate = x >= threshold
+        sd_totals.append(sd_total)
+        subdomains[sd] = {"score": sd_total, "weight": w, "not_applicable": None,
+                          "levels": {k: (x if p else None) for k, x, p in zip(keys, row, present)}}
     elements, domains = {}, {}
-    for (kind, node), x in zip(plan.nodes, node_scores):
-        (elements if kind == "element" else domains)[node.id] = None if x != x else x
+    for (kind, node), members in zip(plan.nodes, plan.node_indices):
+        num = den = 0.0
+        for i in members:
+            if sd_totals[i] is not None:
+                num += frame.weights[i] * sd_totals[i]
+                den += frame.weights[i]
+        (elements if kind == "element" else domains)[node.id] = num / den if den > 0 else None
     return {
         "method": s.method, "scoring_version": s.version, "official_weights": s.official_weights,
         "pass_mark": pass_mark, "score": total, "level": _band(s, total), "stopped_at": stopped_at,

@@ -42,9 +42,9 @@ class Frame:
     mean: np.ndarray | None  # items × (n_sd·L): item value -> sub-domain mean per level (0 where empty)
     level_w: np.ndarray  # (n_sd·L) × L: weight of each (sub-domain, level) mean in Sₙ
     level_den: np.ndarray  # L: Σ weights at level n (NaN where no sub-domain has items)
-    node_w: np.ndarray  # nodes × n_sd: weight of each applicable sub-domain below a node
-    node_den: np.ndarray  # nodes: Σ of those weights (NaN where none)
     active: np.ndarray | None  # items bool: relevant and applicable
+    applicable_list: list[bool]  # the same as plain Python lists, for the per-sub-domain loop
+    nonempty_list: list[list[bool]]
 
 
 class CmmmPlan:
@@ -58,6 +58,8 @@ class CmmmPlan:
         self.levels = tuple(lv.level for lv in s.levels)
         self.level_keys = tuple(str(n) for n in self.levels)
         sd_index = {sd: i for i, sd in enumerate(self.subdomains)}
+        self.nodes = tuple((kind, node) for element in s.structure
+                           for kind, node in (("element", element), *(("domain", d) for d in element.children)))
         level_index = {n: j for j, n in enumerate(self.levels)}
         items, item_group, item_sd, item_level, positions = [], [], [], [], []
         for sd in self.subdomains if s.method == "cmmm" else ():  # cmmm_quick has no items
@@ -81,10 +83,7 @@ class CmmmPlan:
         self.key_questions = tuple(sorted(refs, key=lambda qid: q.questions[qid].position))
         self.na_ids = frozenset([x.id for x in q.sections if x.allow_na] +
                                 [x.id for x in q.questions.values() if x.allow_na])
-        self.nodes = tuple((kind, node) for element in s.structure
-                           for kind, node in (("element", element), *(("domain", d) for d in element.children)))
-        self.node_members = np.array([[sd in node.subdomains for sd in self.subdomains] for _, node in self.nodes],
-                                     dtype=float).reshape(len(self.nodes), len(self.subdomains))
+        self.node_indices = tuple(tuple(sd_index[sd] for sd in node.subdomains) for _, node in self.nodes)
         self._frames: dict[tuple, Frame] = {}
         self._lock = threading.Lock()
 
@@ -157,13 +156,11 @@ class CmmmPlan:
         level_w = np.zeros((n_sd * n_lv, n_lv))
         level_w[np.arange(n_sd * n_lv), np.tile(np.arange(n_lv), n_sd)] = cell_w.ravel()
         level_den = cell_w.sum(axis=0)
-        node_w = self.node_members * (weights * applicable)[None, :]
-        node_den = node_w.sum(axis=1)
         return Frame(type_value=type_value, weights=tuple(weights.tolist()), applicable=applicable,
                      declared_na=declared_na, nonempty=nonempty,
                      counts=counts if counts is not None else nonempty.astype(float), mean=mean,
                      level_w=level_w, level_den=np.where(level_den > 0, level_den, np.nan),
-                     node_w=node_w, node_den=np.where(node_den > 0, node_den, np.nan), active=active)
+                     active=active, applicable_list=applicable.tolist(), nonempty_list=nonempty.tolist())
 
 
 def _hashable(value):
