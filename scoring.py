@@ -76,7 +76,7 @@ def _explain(plan: CmmmPlan, frame: Frame, means: np.ndarray, na: Mapping[str, s
     s = plan.scoring
     pass_mark = s.pass_mark
     threshold = pass_mark - TOLERANCE
-    level_scores = ((means.ravel() @ frame.level_w) / frame.level_den).tolist()
+    level_scores = ((means * frame.cell_w).sum(axis=0) / frame.level_den).tolist()
     total, stopped_at = 0.0, None
     level_rows, counted = [], True
     for n, sn in zip(plan.levels, level_scores):
@@ -92,22 +92,30 @@ def _explain(plan: CmmmPlan, frame: Frame, means: np.ndarray, na: Mapping[str, s
 
     subdomains, sd_totals = {}, []
     keys = plan.level_keys
-    for sd, w, ok, row, present in zip(plan.subdomains, frame.weights, frame.applicable_list, means.tolist(),
-                                       frame.nonempty_list):
-        if not ok:
+    for sd, w, row, present, full in zip(plan.subdomains, frame.weights, means.tolist(), frame.nonempty_list,
+                                         frame.full_list):
+        if full is None:  # not applicable: no relevant, applicable items at any level
             sd_totals.append(None)
             subdomains[sd] = {"score": None, "weight": w, "levels": {},
                               "not_applicable": na.get(sd, "") if sd in frame.declared_na else ""}
             continue
         # the sub-domain's own gated sum: a level counts while every level below it (with items) passed
-        sd_total, gate = 0.0, True
-        for x, p in zip(row, present):
-            if p and gate:
+        sd_total = 0.0
+        if full:
+            for x in row:
                 sd_total += x
-                gate = x >= threshold
+                if x < threshold:
+                    break
+            levels = dict(zip(keys, row))
+        else:
+            for x, p in zip(row, present):
+                if p:
+                    sd_total += x
+                    if x < threshold:
+                        break
+            levels = {k: (x if p else None) for k, x, p in zip(keys, row, present)}
         sd_totals.append(sd_total)
-        subdomains[sd] = {"score": sd_total, "weight": w, "not_applicable": None,
-                          "levels": {k: (x if p else None) for k, x, p in zip(keys, row, present)}}
+        subdomains[sd] = {"score": sd_total, "weight": w, "not_applicable": None, "levels": levels}
     elements, domains = {}, {}
     for (kind, node), members in zip(plan.nodes, plan.node_indices):
         num = den = 0.0
@@ -128,33 +136,25 @@ def _score_cmmm(q: Questionnaire, answers, na) -> dict:
     plan = plan_for(q)
     frame = plan.frame(answers, na)
     values = plan.encode(answers)
-    means = (values @ frame.mean).reshape(frame.nonempty.shape)
-    result = _explain(plan, frame, means, na)
+    result = _explain(plan, frame, plan.means(frame, values), na)
     result["next_steps"] = _next_steps(plan, frame, values, result["stopped_at"], answers)
     return result
 
 
-def _next_steps(plan: CmmmPlan, frame: Frame, values: np.ndarray, k: int | None, answers) -> list[dict]:
+def _next_steps(plan: CmmmPlan, frame: Frame, values: list[float], k: int | None, answers) -> list[dict]:
     """Items at the first failing level, ranked by how much fully meeting each would raise Sₖ.
 
     gain = w_sd / Σw at level k × (1 − item value) / number of the sub-domain's items at level k.
     """
     if k is None:
         return []
-    j = plan.levels.index(k)
-    den = frame.level_den[j]
-    if not den > 0:
-        return []
-    idx = np.flatnonzero(frame.active & (plan.item_level == j) & (values < 1.0))
-    sd = plan.item_sd[idx]
-    gains = np.asarray(frame.weights)[sd] / den * (1.0 - values[idx]) / frame.counts[sd, j]
-    order = np.lexsort((plan.item_position[idx], -gains))
+    ranked = sorted((-factor * (1.0 - values[i]), position, qid, sd)
+                    for i, qid, sd, factor, position in frame.step_items[plan.levels.index(k)] if values[i] < 1.0)
     steps = []
-    for i, gain in zip(idx[order].tolist(), gains[order].tolist()):
-        qid = plan.items[i]
+    for minus_gain, _, qid, sd in ranked:
         answer = answers.get(qid)
-        steps.append({"item": qid, "subdomain": plan.subdomains[plan.item_sd[i]], "level": k,
-                      "answer": None if answer is None or answer == [] or answer == "" else answer, "gain": gain})
+        steps.append({"item": qid, "subdomain": sd, "level": k, "gain": -minus_gain,
+                      "answer": None if answer is None or answer == [] or answer == "" else answer})
     return steps
 
 

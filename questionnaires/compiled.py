@@ -5,10 +5,12 @@ version and content hashes). A plan knows, for every scored ``scale4`` item, its
 and level, and the scale value of each answer. What is relevant and applicable depends only
 on the answers to the few questions that relevance conditions (and the weight choice) read,
 plus which sections or items are declared not applicable; the plan therefore caches one
-:class:`Frame` per such *relevance key* — the item → (sub-domain, level) mean matrix with the
-irrelevant items left out, the weights of the chosen table, the per-level and per-node weight
+:class:`Frame` per such *relevance key* — what each item adds to its (sub-domain, level) mean, with the
+irrelevant items left out (each item's share of its cell mean), the weights of the chosen table, the per-level and per-node weight
 matrices — so that scoring one assessment is: encode the answers, two small matrix products,
-and the explanation. The arithmetic itself is in scoring.py.
+and the explanation. The arithmetic itself is in scoring.py. (Small array products use element-wise
+operations and ``bincount``, not BLAS ``@``: on a shared 2-core machine BLAS threads cost more than
+they save at this size.)
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from questionnaires.loader import DEFAULT_WEIGHT_TABLE
 from questionnaires.model import CmmmScoring, Questionnaire
 
 MAX_PLANS = 64  # distinct questionnaire versions kept compiled
-MAX_FRAMES = 512  # relevance keys kept per plan (cmmm_full has 3 types × not-applicable choices)
+MAX_FRAMES = 4096  # relevance keys kept per plan (a few kB each; cmmm_full: 3 types × not-applicable choices)
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,14 @@ class Frame:
     declared_na: frozenset[str]  # sub-domains declared not applicable (their reason is shown)
     nonempty: np.ndarray  # n_sd × L bool: sub-domain has relevant, applicable items at level n
     counts: np.ndarray  # n_sd × L: how many
-    mean: np.ndarray | None  # items × (n_sd·L): item value -> sub-domain mean per level (0 where empty)
-    level_w: np.ndarray  # (n_sd·L) × L: weight of each (sub-domain, level) mean in Sₙ
+    item_cell: np.ndarray | None  # items: index of its (sub-domain, level) cell; n_sd·L if not active
+    inv_count: np.ndarray | None  # n_sd·L: 1 / items in the cell (0 where none)
+    step_items: tuple[tuple[tuple[int, str, str, float, int], ...], ...]  # per level, see make_frame
+    cell_w: np.ndarray  # n_sd × L: weight of each (sub-domain, level) mean in Sₙ (0 where no items)
     level_den: np.ndarray  # L: Σ weights at level n (NaN where no sub-domain has items)
     active: np.ndarray | None  # items bool: relevant and applicable
-    applicable_list: list[bool]  # the same as plain Python lists, for the per-sub-domain loop
-    nonempty_list: list[list[bool]]
+    nonempty_list: list[list[bool]]  # the same as plain Python lists, for the per-sub-domain loop
+    full_list: list[bool | None]  # per sub-domain: items at every level (True), some (False), none (None)
 
 
 class CmmmPlan:
@@ -88,14 +92,17 @@ class CmmmPlan:
         self._lock = threading.Lock()
 
     # -- encoding -------------------------------------------------------------------------------
-    def encode(self, answers: Mapping[str, Any]) -> np.ndarray:
+    def encode(self, answers: Mapping[str, Any]) -> list[float]:
         """Scale value of every scored item's answer (0 for no answer or a value off the scale)."""
-        n = len(self.items)
         try:
-            return np.fromiter(map(self.value_of.get, map(answers.get, self.items), repeat(0.0, n)), float, n)
+            return list(map(self.value_of.get, map(answers.get, self.items), repeat(0.0, len(self.items))))
         except TypeError:  # an unhashable (malformed) answer: value it 0 like any off-scale answer
-            return np.array([self.value_of.get(v, 0.0) if isinstance(v, str) else 0.0
-                             for v in map(answers.get, self.items)])
+            return [self.value_of.get(v, 0.0) if isinstance(v, str) else 0.0 for v in map(answers.get, self.items)]
+
+    def means(self, frame: Frame, values: list[float]) -> np.ndarray:
+        """Sub-domain mean per level (n_sd × L; 0 where a cell has no relevant, applicable items)."""
+        sums = np.bincount(frame.item_cell, weights=values, minlength=frame.inv_count.size + 1)
+        return (sums[:-1] * frame.inv_count).reshape(frame.nonempty.shape)
 
     # -- relevance ------------------------------------------------------------------------------
     def frame(self, answers: Mapping[str, Any], na: Mapping[str, str]) -> Frame:
@@ -126,13 +133,10 @@ class CmmmPlan:
         active = np.array([open_sd[k] and qid in vis.questions and qid not in vis.not_applicable
                            for qid, k in zip(self.items, self.item_sd.tolist())], dtype=bool)
         counts = np.bincount(self.item_group[active], minlength=n_sd * n_lv).astype(float)
-        mean = np.zeros((len(self.items), n_sd * n_lv))
-        idx = np.flatnonzero(active)
-        mean[idx, self.item_group[idx]] = 1.0 / counts[self.item_group[idx]]
         nonempty = (counts > 0).reshape(n_sd, n_lv)
         return self.make_frame(vis.effective, nonempty,
                                frozenset(sd for sd in self.subdomains if sd in vis.not_applicable),
-                               counts=counts.reshape(n_sd, n_lv), mean=mean, active=active)
+                               counts=counts.reshape(n_sd, n_lv), active=active)
 
     def weights_for(self, effective: Mapping[str, Any]) -> tuple[Any, np.ndarray]:
         """(type answer, weight per sub-domain) from the file's table for the effective type answer."""
@@ -145,22 +149,39 @@ class CmmmPlan:
         return type_value, np.array([float(table[sd]) for sd in self.subdomains])
 
     def make_frame(self, effective: Mapping[str, Any], nonempty: np.ndarray, declared_na: frozenset[str],
-                   counts: np.ndarray | None = None, mean: np.ndarray | None = None,
-                   active: np.ndarray | None = None) -> Frame:
-        """A frame from which (sub-domain, level) cells have items; weights from the effective type."""
+                   counts: np.ndarray | None = None, active: np.ndarray | None = None) -> Frame:
+        """A frame from which (sub-domain, level) cells have items; weights from the effective type.
+
+        ``step_items[j]`` lists, for level j, the active items as (item index, item id, sub-domain,
+        gain factor, position): fully meeting the item raises Sⱼ by factor × (1 − its value), with
+        factor = w_sd / Σw at level j / number of the sub-domain's items at level j.
+        """
         type_value, weights = self.weights_for(effective)
         n_sd, n_lv = nonempty.shape
         applicable = nonempty.any(axis=1)
         # Sₙ = Σ w·x / Σ w over the sub-domains with items at level n and a weight above 0
         cell_w = np.where(nonempty & (weights[:, None] > 0), weights[:, None], 0.0)
-        level_w = np.zeros((n_sd * n_lv, n_lv))
-        level_w[np.arange(n_sd * n_lv), np.tile(np.arange(n_lv), n_sd)] = cell_w.ravel()
         level_den = cell_w.sum(axis=0)
+        item_cell = inv_count = None
+        steps: list[tuple] = [() for _ in range(n_lv)]
+        if active is not None:
+            item_cell = np.where(active, self.item_group, n_sd * n_lv)
+            flat = counts.ravel()
+            inv_count = np.divide(1.0, flat, out=np.zeros_like(flat), where=flat > 0)
+            per_level: list[list] = [[] for _ in range(n_lv)]
+            for i in np.flatnonzero(active).tolist():
+                k, j = int(self.item_sd[i]), int(self.item_level[i])
+                if level_den[j] > 0:
+                    per_level[j].append((i, self.items[i], self.subdomains[k],
+                                         float(weights[k] / level_den[j] / counts[k, j]), int(self.item_position[i])))
+            steps = [tuple(x) for x in per_level]
         return Frame(type_value=type_value, weights=tuple(weights.tolist()), applicable=applicable,
                      declared_na=declared_na, nonempty=nonempty,
-                     counts=counts if counts is not None else nonempty.astype(float), mean=mean,
-                     level_w=level_w, level_den=np.where(level_den > 0, level_den, np.nan),
-                     active=active, applicable_list=applicable.tolist(), nonempty_list=nonempty.tolist())
+                     counts=counts if counts is not None else nonempty.astype(float),
+                     item_cell=item_cell, inv_count=inv_count, step_items=tuple(steps),
+                     cell_w=cell_w, level_den=np.where(level_den > 0, level_den, np.nan),
+                     active=active, nonempty_list=nonempty.tolist(),
+                     full_list=[(all(row) if any(row) else None) for row in nonempty.tolist()])
 
 
 def _hashable(value):
