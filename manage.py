@@ -3,7 +3,7 @@
     python manage.py create-user USERNAME ROLE [--enterprise-code CODE] [--provider NAME] [--name NAME]
     python manage.py reset-password USERNAME
     python manage.py publish questionnaires/FILE.yaml [...]
-    python manage.py rescore [--questionnaire ID]
+    python manage.py rescore [--questionnaire ID] [--batch-size N]
 
 Passwords are read from $ZB_NEW_PASSWORD or asked for interactively, never taken as arguments.
 """
@@ -14,6 +14,7 @@ import argparse
 import getpass
 import os
 import sys
+import time
 from pathlib import Path
 
 from bootstrap import ensure_ready
@@ -28,49 +29,92 @@ def _password() -> str:
     return pw
 
 
-def rescore(db, questionnaire_id: str | None = None) -> dict:
+RESCORE_BATCH = 1000  # assessments per read and per write transaction
+
+
+def rescore(db, questionnaire_id: str | None = None, batch_size: int = RESCORE_BATCH, progress=None) -> dict:
     """Re-score every submitted assessment under the current scoring rules of its questionnaire version.
 
-    New results are stored beside the old ones (which stay on record, no longer current).
-    Returns counts: assessments, rescored (new scoring version), levels/outcomes changed.
+    Works in batches of ``batch_size`` assessments: one query for the batch, one for the answers of
+    those that need re-scoring, one write transaction for their results and audit entries — memory
+    stays bounded by the batch, and an interruption keeps every finished batch. New results are
+    stored beside the old ones (which stay on record, no longer current). ``progress`` is a text
+    stream (e.g. sys.stderr) for a progress bar, or None. Returns counts: assessments, rescored (new
+    scoring version), changed (level or verdict), outcome_before/after (applies-count).
     """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
     import scoring
     from db import audit
-    from db.assessments import answers_for_scoring, current_result_row, store_result
+    from db.assessments import answers_for_scoring_many, count_for_scoring, scoring_batches, store_results_many
     from db.connection import write_txn
     from questionnaires import registry
 
-    where = "WHERE a.status IN ('submitted', 'verified')"
-    params: list = []
-    if questionnaire_id:
-        where += " AND a.questionnaire_id = ?"
-        params.append(questionnaire_id)
-    rows = list(db.query(f"SELECT a.* FROM assessments a {where} ORDER BY a.id", params))
-    counts = {"assessments": len(rows), "rescored": 0, "changed": 0, "outcome_before": 0, "outcome_after": 0}
-    for a in rows:
-        q = registry.get(a["questionnaire_id"], a["questionnaire_version"])
-        if q.scoring is None:
-            continue
-        old = current_result_row(db, a["id"])
-        counts["outcome_before"] += int(bool(old and old["outcome"]))
-        if old and old["scoring_version"] == q.scoring.version:
-            counts["outcome_after"] += int(bool(old["outcome"]))
-            continue
-        answers, na = answers_for_scoring(db, a["id"])
-        result = scoring.score(q, answers, na)
-        with write_txn(db):
-            new = store_result(db, a["id"], "self", q.id, q.version, result)
-            audit.record(db, None, "rescore", "assessment", a["id"],
-                         old=old and {"scoring_version": old["scoring_version"], "level": old["level"],
-                                      "outcome": old["outcome"], "score": old["score"]},
-                         new={"scoring_version": result["scoring_version"], "level": new["level"],
-                              "outcome": new["outcome"], "score": new["score"]},
-                         reason="scoring rules changed")
-        counts["rescored"] += 1
-        counts["outcome_after"] += int(bool(new["outcome"]))
-        if old is None or (old["level"], old["outcome"]) != (new["level"], new["outcome"]):
-            counts["changed"] += 1
+    total = count_for_scoring(db, questionnaire_id)
+    counts = {"assessments": total, "rescored": 0, "changed": 0, "outcome_before": 0, "outcome_after": 0}
+    bar = _ProgressBar(progress, total, "rescore")
+    for batch in scoring_batches(db, questionnaire_id, batch_size):
+        todo = []
+        for a in batch:
+            q = registry.get(a["questionnaire_id"], a["questionnaire_version"])
+            if q.scoring is None:
+                continue
+            counts["outcome_before"] += int(bool(a["old_outcome"]))
+            if a["old_scoring_version"] == q.scoring.version:
+                counts["outcome_after"] += int(bool(a["old_outcome"]))
+                continue
+            todo.append((a, q))
+        inputs = answers_for_scoring_many(db, [a["id"] for a, _ in todo]) if todo else {}
+        scored = [(a, q, scoring.score(q, *inputs[a["id"]])) for a, q in todo]
+        if scored:
+            with write_txn(db):
+                store_results_many(db, "self", [(a["id"], q.id, q.version, result) for a, q, result in scored])
+                for a, _, result in scored:
+                    old = None if a["old_scoring_version"] is None else {
+                        "scoring_version": a["old_scoring_version"], "level": a["old_level"],
+                        "outcome": a["old_outcome"], "score": a["old_score"]}
+                    outcome = None if result.get("outcome") is None else int(result["outcome"])
+                    audit.record(db, None, "rescore", "assessment", a["id"], old=old,
+                                 new={"scoring_version": result["scoring_version"], "level": result.get("level"),
+                                      "outcome": outcome, "score": result.get("score")},
+                                 reason="scoring rules changed")
+                    counts["rescored"] += 1
+                    counts["outcome_after"] += int(bool(outcome))
+                    if old is None or (old["level"], old["outcome"]) != (result.get("level"), outcome):
+                        counts["changed"] += 1
+        bar.advance(len(batch))
+    bar.close()
     return counts
+
+
+class _ProgressBar:
+    """A one-line text progress bar on a stream (redrawn in place after each batch), or nothing."""
+
+    WIDTH = 30
+
+    def __init__(self, stream, total: int, label: str):
+        self.stream, self.total, self.label, self.done = stream, total, label, 0
+        self.started = time.monotonic()
+        self._draw()
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        self._draw()
+
+    def _draw(self) -> None:
+        if self.stream is None:
+            return
+        share = self.done / self.total if self.total else 1.0
+        filled = int(share * self.WIDTH)
+        elapsed = time.monotonic() - self.started
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
+                          f"{self.done:,}/{self.total:,} ({share:.0%}) {elapsed:.1f} s")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.write("\n")
+            self.stream.flush()
 
 
 def main(argv: list[str]) -> int:
@@ -89,6 +133,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("files", nargs="+")
     p = sub.add_parser("rescore")
     p.add_argument("--questionnaire")
+    p.add_argument("--batch-size", type=int, default=RESCORE_BATCH)
     args = parser.parse_args(argv)
 
     if args.command == "publish":
@@ -124,7 +169,7 @@ def main(argv: list[str]) -> int:
             set_password(db, args.username, _password(), must_change=True)
             print(f"password of {args.username} reset; open sessions revoked")
         elif args.command == "rescore":
-            counts = rescore(db, args.questionnaire)
+            counts = rescore(db, args.questionnaire, batch_size=args.batch_size, progress=sys.stderr)
             print(f"{counts['assessments']} submitted assessments, {counts['rescored']} re-scored under current rules, "
                   f"{counts['changed']} changed level or verdict; applies/outcome count "
                   f"{counts['outcome_before']} -> {counts['outcome_after']}")

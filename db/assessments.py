@@ -250,3 +250,76 @@ def store_result(db, assessment_id: int, kind: str, questionnaire_id: str, quest
     row = next(db.query("SELECT * FROM results WHERE id = ?", [cur.lastrowid]))
     row["detail"] = result
     return row
+
+
+# -- batched maintenance access (re-scoring); no identity: only manage.py calls these --------------
+
+def count_for_scoring(db, questionnaire_id: str | None = None) -> int:
+    """How many submitted or verified assessments there are (of one questionnaire, or all)."""
+    where, params = _scored_filter(questionnaire_id)
+    return db.execute(f"SELECT count(*) FROM assessments a WHERE {where}", params).fetchone()[0]
+
+
+def _scored_filter(questionnaire_id: str | None) -> tuple[str, list]:
+    where, params = "a.status IN ('submitted', 'verified')", []
+    if questionnaire_id:
+        where, params = where + " AND a.questionnaire_id = ?", [questionnaire_id]
+    return where, params
+
+
+def scoring_batches(db, questionnaire_id: str | None = None, batch_size: int = 1000):
+    """Submitted or verified assessments in id order, ``batch_size`` at a time (never all at once).
+
+    Yields lists of dicts: id, questionnaire_id, questionnaire_version and the current self result's
+    scoring_version, level, outcome and score (``old_*``, None without a result) — not the answers:
+    fetch those with ``answers_for_scoring_many`` for the assessments that need them.
+    """
+    where, params = _scored_filter(questionnaire_id)
+    last = 0
+    while True:
+        rows = list(db.query(
+            "SELECT a.id, a.questionnaire_id, a.questionnaire_version, r.scoring_version AS old_scoring_version, "
+            "r.level AS old_level, r.outcome AS old_outcome, r.score AS old_score FROM assessments a "
+            "LEFT JOIN results r ON r.assessment_id = a.id AND r.kind = 'self' AND r.is_current = 1 "
+            f"WHERE {where} AND a.id > ? ORDER BY a.id LIMIT ?", [*params, last, batch_size]))
+        if not rows:
+            return
+        yield rows
+        last = rows[-1]["id"]
+
+
+def answers_for_scoring_many(db, assessment_ids: list[int]) -> dict[int, tuple[dict[str, Any], dict[str, str]]]:
+    """``answers_for_scoring`` for several assessments in one query: id -> (answers, not-applicable reasons).
+
+    SQLite assembles each assessment's answers into one JSON object, so Python decodes one string
+    per assessment instead of one per answer. Assessments without stored answers get ({}, {}).
+    """
+    found = {i: ({}, {}) for i in assessment_ids}
+    for assessment_id, answers, na in db.execute(
+            "SELECT assessment_id, "
+            "json_group_object(item_id, json(value)) FILTER (WHERE na_reason IS NULL AND value IS NOT NULL), "
+            "json_group_object(item_id, na_reason) FILTER (WHERE na_reason IS NOT NULL) "
+            "FROM answers WHERE assessment_id IN (SELECT value FROM json_each(?)) GROUP BY assessment_id",
+            [json.dumps(list(assessment_ids))]):
+        found[assessment_id] = (json.loads(answers) if answers else {}, json.loads(na) if na else {})
+    return found
+
+
+def store_results_many(db, kind: str, rows: list[tuple[int, str, str, dict]]) -> None:
+    """``store_result`` for many (assessment id, questionnaire id, version, result) at once, inside the
+    caller's transaction: each becomes the current result of its kind, earlier ones stay on record
+    (no longer current), and re-storing the same scoring version replaces that version's row."""
+    if not rows:
+        return
+    t = now()
+    db.execute("UPDATE results SET is_current = 0 WHERE kind = ? AND is_current = 1 "
+               "AND assessment_id IN (SELECT value FROM json_each(?))", [kind, json.dumps([r[0] for r in rows])])
+    db.conn.executemany("DELETE FROM results WHERE assessment_id = ? AND kind = ? AND scoring_version = ?",
+                        [(aid, kind, result["scoring_version"]) for aid, _, _, result in rows])
+    dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":")).encode
+    db.conn.executemany(
+        "INSERT INTO results (assessment_id, kind, questionnaire_id, questionnaire_version, scoring_method, "
+        "scoring_version, computed_at, is_current, score, level, outcome, detail) VALUES (?,?,?,?,?,?,?,1,?,?,?,?)",
+        [(aid, kind, qid, version, result["method"], result["scoring_version"], t, result.get("score"),
+          result.get("level"), None if result.get("outcome") is None else int(result["outcome"]), dumps(result))
+         for aid, qid, version, result in rows])
