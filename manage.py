@@ -46,7 +46,13 @@ def rescore(db, questionnaire_id: str | None = None, batch_size: int = RESCORE_B
         raise ValueError("batch_size must be at least 1")
     import scoring
     from db import audit
-    from db.assessments import answers_for_scoring_many, count_for_scoring, scoring_batches, store_results_many
+    from db.assessments import (
+        answers_for_scoring_many,
+        count_for_scoring,
+        result_row,
+        scoring_batches,
+        store_results_many,
+    )
     from db.connection import write_txn
     from questionnaires import registry
 
@@ -65,22 +71,20 @@ def rescore(db, questionnaire_id: str | None = None, batch_size: int = RESCORE_B
                 continue
             todo.append((a, q))
         inputs = answers_for_scoring_many(db, [a["id"] for a, _ in todo]) if todo else {}
-        scored = [(a, q, scoring.score(q, *inputs[a["id"]])) for a, q in todo]
-        if scored:
+        rows = [result_row(a["id"], q.id, q.version, scoring.score(q, *inputs[a["id"]])) for a, q in todo]
+        if rows:
             with write_txn(db):
-                store_results_many(db, "self", [(a["id"], q.id, q.version, result) for a, q, result in scored])
-                for a, _, result in scored:
+                store_results_many(db, "self", rows)
+                for (a, _), (_, _, _, _, version, score, level, outcome, _) in zip(todo, rows):
                     old = None if a["old_scoring_version"] is None else {
                         "scoring_version": a["old_scoring_version"], "level": a["old_level"],
                         "outcome": a["old_outcome"], "score": a["old_score"]}
-                    outcome = None if result.get("outcome") is None else int(result["outcome"])
                     audit.record(db, None, "rescore", "assessment", a["id"], old=old,
-                                 new={"scoring_version": result["scoring_version"], "level": result.get("level"),
-                                      "outcome": outcome, "score": result.get("score")},
+                                 new={"scoring_version": version, "level": level, "outcome": outcome, "score": score},
                                  reason="scoring rules changed")
                     counts["rescored"] += 1
                     counts["outcome_after"] += int(bool(outcome))
-                    if old is None or (old["level"], old["outcome"]) != (result.get("level"), outcome):
+                    if old is None or (old["level"], old["outcome"]) != (level, outcome):
                         counts["changed"] += 1
         bar.advance(len(batch))
     bar.close()

@@ -291,35 +291,46 @@ def scoring_batches(db, questionnaire_id: str | None = None, batch_size: int = 1
 def answers_for_scoring_many(db, assessment_ids: list[int]) -> dict[int, tuple[dict[str, Any], dict[str, str]]]:
     """``answers_for_scoring`` for several assessments in one query: id -> (answers, not-applicable reasons).
 
-    SQLite assembles each assessment's answers into one JSON object, so Python decodes one string
-    per assessment instead of one per answer. Assessments without stored answers get ({}, {}).
+    SQLite joins each assessment's item ids and its (JSON) values into one string each, so Python
+    decodes one JSON array per assessment instead of one value per answer. Item ids are snake_case
+    (no commas), values are stored as JSON text. Assessments without stored answers get ({}, {}).
     """
     found = {i: ({}, {}) for i in assessment_ids}
-    for assessment_id, answers, na in db.execute(
-            "SELECT assessment_id, "
-            "json_group_object(item_id, json(value)) FILTER (WHERE na_reason IS NULL AND value IS NOT NULL), "
+    answered = "FILTER (WHERE na_reason IS NULL AND value IS NOT NULL)"
+    for assessment_id, items, values, na in db.execute(
+            f"SELECT assessment_id, group_concat(item_id, ',') {answered}, group_concat(value, ',') {answered}, "
             "json_group_object(item_id, na_reason) FILTER (WHERE na_reason IS NOT NULL) "
             "FROM answers WHERE assessment_id IN (SELECT value FROM json_each(?)) GROUP BY assessment_id",
             [json.dumps(list(assessment_ids))]):
-        found[assessment_id] = (json.loads(answers) if answers else {}, json.loads(na) if na else {})
+        answers = dict(zip(items.split(","), json.loads(f"[{values}]"))) if items else {}
+        found[assessment_id] = (answers, json.loads(na) if na else {})
     return found
 
 
-def store_results_many(db, kind: str, rows: list[tuple[int, str, str, dict]]) -> None:
-    """``store_result`` for many (assessment id, questionnaire id, version, result) at once, inside the
-    caller's transaction: each becomes the current result of its kind, earlier ones stay on record
-    (no longer current), and re-storing the same scoring version replaces that version's row."""
+def result_row(assessment_id: int, questionnaire_id: str, questionnaire_version: str, result: dict) -> tuple:
+    """A result as ``store_results_many`` takes it: the summary columns and the detail already as JSON
+    (so a batch holds strings, not thousands of nested dicts)."""
+    outcome = result.get("outcome")
+    return (assessment_id, questionnaire_id, questionnaire_version, result["method"], result["scoring_version"],
+            result.get("score"), result.get("level"), None if outcome is None else int(outcome), _dumps(result))
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":")).encode
+
+
+def store_results_many(db, kind: str, rows: list[tuple]) -> None:
+    """``store_result`` for many ``result_row``s at once, inside the caller's transaction: each becomes
+    the current result of its kind, earlier ones stay on record (no longer current), and re-storing
+    the same scoring version replaces that version's row."""
     if not rows:
         return
     t = now()
     db.execute("UPDATE results SET is_current = 0 WHERE kind = ? AND is_current = 1 "
                "AND assessment_id IN (SELECT value FROM json_each(?))", [kind, json.dumps([r[0] for r in rows])])
     db.conn.executemany("DELETE FROM results WHERE assessment_id = ? AND kind = ? AND scoring_version = ?",
-                        [(aid, kind, result["scoring_version"]) for aid, _, _, result in rows])
-    dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":")).encode
+                        [(r[0], kind, r[4]) for r in rows])
     db.conn.executemany(
         "INSERT INTO results (assessment_id, kind, questionnaire_id, questionnaire_version, scoring_method, "
         "scoring_version, computed_at, is_current, score, level, outcome, detail) VALUES (?,?,?,?,?,?,?,1,?,?,?,?)",
-        [(aid, kind, qid, version, result["method"], result["scoring_version"], t, result.get("score"),
-          result.get("level"), None if result.get("outcome") is None else int(result["outcome"]), dumps(result))
-         for aid, qid, version, result in rows])
+        [(aid, kind, qid, version, method, scoring_version, t, score, level, outcome, detail)
+         for aid, qid, version, method, scoring_version, score, level, outcome, detail in rows])
