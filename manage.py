@@ -30,65 +30,112 @@ def _password() -> str:
 
 
 RESCORE_BATCH = 1000  # assessments per read and per write transaction
+RESCORE_WORKERS = 2  # processes for a large re-scoring (this machine has 2 cores)
+PARALLEL_FROM_BATCHES = 10  # fewer batches than this run in this process (workers take ~1 s to start)
 
 
-def rescore(db, questionnaire_id: str | None = None, batch_size: int = RESCORE_BATCH, progress=None) -> dict:
+def rescore(db, questionnaire_id: str | None = None, batch_size: int = RESCORE_BATCH, progress=None,
+            workers: int = RESCORE_WORKERS) -> dict:
     """Re-score every submitted assessment under the current scoring rules of its questionnaire version.
 
     Works in batches of ``batch_size`` assessments: one query for the batch, one for the answers of
     those that need re-scoring, one write transaction for their results and audit entries — memory
-    stays bounded by the batch, and an interruption keeps every finished batch. New results are
-    stored beside the old ones (which stay on record, no longer current). ``progress`` is a text
-    stream (e.g. sys.stderr) for a progress bar, or None. Returns counts: assessments, rescored (new
-    scoring version), changed (level or verdict), outcome_before/after (applies-count).
+    stays bounded by the batch, and an interruption keeps every finished batch. A large job (at least
+    PARALLEL_FROM_BATCHES batches, on a database file) is shared by ``workers`` processes, each with
+    its own connection; SQLite serialises their write transactions. New results are stored beside
+    the old ones (which stay on record, no longer current). ``progress`` is a text stream (e.g.
+    sys.stderr) for a progress bar, or None. Returns counts: assessments, rescored (new scoring
+    version), changed (level or verdict), outcome_before/after (applies-count).
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    import scoring
-    from db import audit
-    from db.assessments import (
-        answers_for_scoring_many,
-        count_for_scoring,
-        result_row,
-        scoring_batches,
-        store_results_many,
-    )
-    from db.connection import write_txn
-    from questionnaires import registry
+    from db.assessments import batch_id_ranges, count_for_scoring, scoring_batches
 
     total = count_for_scoring(db, questionnaire_id)
     counts = {"assessments": total, "rescored": 0, "changed": 0, "outcome_before": 0, "outcome_after": 0}
     bar = _ProgressBar(progress, total, "rescore")
-    for batch in scoring_batches(db, questionnaire_id, batch_size):
-        todo = []
-        for a in batch:
-            q = registry.get(a["questionnaire_id"], a["questionnaire_version"])
-            if q.scoring is None:
-                continue
-            counts["outcome_before"] += int(bool(a["old_outcome"]))
-            if a["old_scoring_version"] == q.scoring.version:
-                counts["outcome_after"] += int(bool(a["old_outcome"]))
-                continue
-            todo.append((a, q))
-        inputs = answers_for_scoring_many(db, [a["id"] for a, _ in todo]) if todo else {}
-        rows = [result_row(a["id"], q.id, q.version, scoring.score(q, *inputs[a["id"]])) for a, q in todo]
-        if rows:
-            with write_txn(db):
-                store_results_many(db, "self", rows)
-                for (a, _), (_, _, _, _, version, score, level, outcome, _) in zip(todo, rows):
-                    old = None if a["old_scoring_version"] is None else {
-                        "scoring_version": a["old_scoring_version"], "level": a["old_level"],
-                        "outcome": a["old_outcome"], "score": a["old_score"]}
-                    audit.record(db, None, "rescore", "assessment", a["id"], old=old,
-                                 new={"scoring_version": version, "level": level, "outcome": outcome, "score": score},
-                                 reason="scoring rules changed")
-                    counts["rescored"] += 1
-                    counts["outcome_after"] += int(bool(outcome))
-                    if old is None or (old["level"], old["outcome"]) != (level, outcome):
-                        counts["changed"] += 1
-        bar.advance(len(batch))
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    if workers > 1 and path and total >= PARALLEL_FROM_BATCHES * batch_size:
+        import multiprocessing
+
+        tasks = [(questionnaire_id, lo, hi) for lo, hi in batch_id_ranges(db, questionnaire_id, batch_size)]
+        with multiprocessing.get_context("spawn").Pool(workers, _worker_start, (path,)) as pool:
+            for part, n in pool.imap_unordered(_worker_batch, tasks):
+                _add(counts, part)
+                bar.advance(n)
+    else:
+        for batch in scoring_batches(db, questionnaire_id, batch_size):
+            _add(counts, _rescore_batch(db, batch))
+            bar.advance(len(batch))
     bar.close()
     return counts
+
+
+def _add(counts: dict, part: dict) -> None:
+    for key, n in part.items():
+        counts[key] += n
+
+
+def _rescore_batch(db, batch: list[dict]) -> dict:
+    """Re-score one batch (rows of db.assessments.scoring_batches); returns its counts."""
+    import scoring
+    from db import audit
+    from db.assessments import answers_for_scoring_many, result_row, store_results_many
+    from db.connection import write_txn
+    from questionnaires import registry
+
+    counts = {"rescored": 0, "changed": 0, "outcome_before": 0, "outcome_after": 0}
+    todo = []
+    for a in batch:
+        q = registry.get(a["questionnaire_id"], a["questionnaire_version"])
+        if q.scoring is None:
+            continue
+        counts["outcome_before"] += int(bool(a["old_outcome"]))
+        if a["old_scoring_version"] == q.scoring.version:
+            counts["outcome_after"] += int(bool(a["old_outcome"]))
+            continue
+        todo.append((a, q))
+    if not todo:
+        return counts
+    inputs = answers_for_scoring_many(db, [a["id"] for a, _ in todo])
+    rows = [result_row(a["id"], q.id, q.version, scoring.score(q, *inputs[a["id"]])) for a, q in todo]
+    with write_txn(db):
+        store_results_many(db, "self", rows)
+        for (a, _), (_, _, _, _, version, score, level, outcome, _) in zip(todo, rows):
+            old = None if a["old_scoring_version"] is None else {
+                "scoring_version": a["old_scoring_version"], "level": a["old_level"],
+                "outcome": a["old_outcome"], "score": a["old_score"]}
+            audit.record(db, None, "rescore", "assessment", a["id"], old=old,
+                         new={"scoring_version": version, "level": level, "outcome": outcome, "score": score},
+                         reason="scoring rules changed")
+            counts["rescored"] += 1
+            counts["outcome_after"] += int(bool(outcome))
+            if old is None or (old["level"], old["outcome"]) != (level, outcome):
+                counts["changed"] += 1
+    return counts
+
+
+_worker_db = None
+
+
+def _worker_start(path: str) -> None:
+    global _worker_db
+    from db.connection import get_db
+
+    _worker_db = get_db(path)
+
+
+def _worker_batch(task: tuple) -> tuple[dict, int]:
+    """One batch in a worker process: the assessments with after_id < id <= last_id."""
+    from db.assessments import scoring_batches
+
+    questionnaire_id, after_id, last_id = task
+    part = {"rescored": 0, "changed": 0, "outcome_before": 0, "outcome_after": 0}
+    n = 0
+    for batch in scoring_batches(_worker_db, questionnaire_id, RESCORE_BATCH, after_id=after_id, last_id=last_id):
+        _add(part, _rescore_batch(_worker_db, batch))
+        n += len(batch)
+    return part, n
 
 
 class _ProgressBar:

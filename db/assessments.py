@@ -267,15 +267,19 @@ def _scored_filter(questionnaire_id: str | None) -> tuple[str, list]:
     return where, params
 
 
-def scoring_batches(db, questionnaire_id: str | None = None, batch_size: int = 1000):
-    """Submitted or verified assessments in id order, ``batch_size`` at a time (never all at once).
+def scoring_batches(db, questionnaire_id: str | None = None, batch_size: int = 1000, after_id: int = 0,
+                    last_id: int | None = None):
+    """Submitted or verified assessments in id order, ``batch_size`` at a time (never all at once),
+    optionally only those with ``after_id`` < id ≤ ``last_id``.
 
     Yields lists of dicts: id, questionnaire_id, questionnaire_version and the current self result's
     scoring_version, level, outcome and score (``old_*``, None without a result) — not the answers:
     fetch those with ``answers_for_scoring_many`` for the assessments that need them.
     """
     where, params = _scored_filter(questionnaire_id)
-    last = 0
+    if last_id is not None:
+        where, params = where + " AND a.id <= ?", [*params, last_id]
+    last = after_id
     while True:
         rows = list(db.query(
             "SELECT a.id, a.questionnaire_id, a.questionnaire_version, r.scoring_version AS old_scoring_version, "
@@ -286,6 +290,17 @@ def scoring_batches(db, questionnaire_id: str | None = None, batch_size: int = 1
             return
         yield rows
         last = rows[-1]["id"]
+
+
+def batch_id_ranges(db, questionnaire_id: str | None, batch_size: int) -> list[tuple[int, int | None]]:
+    """(after_id, last_id) ranges that cut the scored assessments into batches of ``batch_size``
+    (the last range open-ended: last_id None)."""
+    where, params = _scored_filter(questionnaire_id)
+    cuts = [row[0] for row in db.execute(
+        f"SELECT id FROM (SELECT a.id, row_number() OVER (ORDER BY a.id) AS n FROM assessments a WHERE {where}) "
+        "WHERE n % ? = 0", [*params, batch_size])]
+    starts = [0, *cuts]
+    return list(zip(starts, [*cuts, None]))
 
 
 def answers_for_scoring_many(db, assessment_ids: list[int]) -> dict[int, tuple[dict[str, Any], dict[str, str]]]:

@@ -112,3 +112,19 @@ def test_batched_reader_matches_the_single_reader(five_submitted):
     assert many[99] == ({}, {})
     for aid in range(1, 6):
         assert many[aid] == answers_for_scoring(five_submitted, aid)
+
+
+def test_rescore_with_worker_processes_matches(five_submitted, monkeypatch):
+    import manage
+    from db.assessments import answers_for_scoring, batch_id_ranges
+
+    assert batch_id_ranges(five_submitted, "cmmm_full", 2) == [(0, 2), (2, 4), (4, None)]
+    monkeypatch.setattr(manage, "PARALLEL_FROM_BATCHES", 1)
+    counts = manage.rescore(five_submitted, "cmmm_full", batch_size=1, workers=2)
+    assert counts["assessments"] == counts["rescored"] == 5
+    q = registry.get("cmmm_full", "1")
+    for aid in range(1, 6):
+        row = next(five_submitted.query("SELECT * FROM results WHERE assessment_id = ? AND is_current = 1", [aid]))
+        answers, na = answers_for_scoring(five_submitted, aid)
+        assert json.loads(row["detail"]) == json.loads(json.dumps(scoring.score(q, answers, na)))
+    assert five_submitted.execute("SELECT count(*) FROM audit_log WHERE action = 'rescore'").fetchone()[0] == 5
