@@ -199,7 +199,7 @@ def _score_rule(q: Questionnaire, s: RuleScoring, answers, na) -> dict:
             indicators[ind.id] = 100.0 * num / den if num is not None and den else None
         else:
             exclusive = q.exclusive_options.get(ind.questions[0])
-            indicators[ind.id] = sum(1 for o in eff.get(ind.questions[0], []) if o != exclusive)
+            indicators[ind.id] = sum(1 for o in eff.get(ind.questions[0], []) if o != exclusive and o not in ind.exclude)
     return {"method": "rule", "scoring_version": s.version, "outcome_id": s.outcome_id, "outcome": outcome,
             "score": None, "level": None,
             "criteria": [{"id": c.id, "met": met[c.id]} for c in s.criteria], "indicators": indicators}

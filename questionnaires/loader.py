@@ -699,6 +699,27 @@ class _Validator:
                            f"scoring.weights.{table_id}", raw_tables, table_id)
         return weights
 
+    def count_exclude(self, ri: dict, path: str) -> tuple[str, ...] | None:
+        """``count: question`` or ``count: {question: id, exclude: [option, …]}``: the options not
+        counted (besides the exclusive one). None after an error."""
+        spec = ri["count"]
+        if not isinstance(spec, dict):
+            return ()
+        self.mapping(spec, f"{path}.count", {"question", "exclude"}, {"question", "exclude"}, ri, "count")
+        if set(spec) != {"question", "exclude"}:
+            return None  # QF101 / QF102 reported
+        exclude, question = spec["exclude"], self.questions.get(spec["question"])
+        if not isinstance(exclude, list) or not exclude or not all(isinstance(o, str) for o in exclude):
+            self.error("QF103", "exclude takes a non-empty list of option ids", f"{path}.count.exclude", spec, "exclude")
+            return None
+        if question is not None:
+            unknown = [o for o in exclude if o not in question.option_ids]
+            if unknown:
+                self.error("QF304", f"{question.id!r} has no option {', '.join(map(repr, unknown))}; "
+                           f"options: {', '.join(question.option_ids)}", f"{path}.count.exclude", spec, "exclude")
+                return None
+        return tuple(exclude)
+
     def rule(self, raw: dict) -> RuleScoring | None:
         keys = {"method", "version", "criteria", "outcome", "indicators"}
         if not self.mapping(raw, "scoring", keys, {"method", "version", "criteria", "outcome"}):
@@ -738,7 +759,10 @@ class _Validator:
                 self.error("QF101", "an indicator needs exactly one of ratio or count", path)
                 continue
             kind = kinds[0]
-            refs = ri[kind] if kind == "ratio" else [ri[kind]]
+            exclude = self.count_exclude(ri, path) if kind == "count" else ()
+            if exclude is None:
+                continue
+            refs = ri[kind] if kind == "ratio" else [ri[kind]["question"] if isinstance(ri[kind], dict) else ri[kind]]
             if kind == "ratio" and (not isinstance(refs, list) or len(refs) != 2):
                 self.error("QF103", "ratio takes [numerator_question, denominator_question]", f"{path}.ratio", ri, kind)
                 continue
@@ -751,7 +775,7 @@ class _Validator:
             label = self.text(ri, "label", path, required=True)
             iid = self.ident(ri, path, unique=False)
             if iid and label:
-                indicators.append(Indicator(iid, label, kind, tuple(refs)))
+                indicators.append(Indicator(iid, label, kind, tuple(refs), exclude))
         if self.errors or version is None:
             return None
         return RuleScoring("rule", version, tuple(criteria), outcome_id, outcome_label, outcome_condition,

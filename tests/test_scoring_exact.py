@@ -179,3 +179,22 @@ def test_unanswered_type_question_is_an_error_not_a_default():
 
 def test_values_used_match_the_scale():
     assert {k: FULL.scoring.scale_values[k] for k in SCALE4} == VALUE
+
+
+# -- rule indicators: a count may leave options out ------------------------------------------
+
+def test_count_indicator_exclude_is_validated():
+    from questionnaires.loader import QuestionnaireInvalid
+
+    text = (ROOT / "questionnaires" / "ii_adoption_v1.yaml").read_text(encoding="utf-8")
+    good = "count: {question: platform_functions, exclude: [office_only]}"
+    assert good in text
+    q = load_text(text, "ii_adoption_v1.yaml")
+    assert next(i for i in q.scoring.indicators if i.id == "platform_function_count").exclude == ("office_only",)
+    for bad, code in (("count: {question: platform_functions, exclude: [office_use]}", "QF304"),
+                      ("count: {question: platform_functions, exclude: []}", "QF103"),
+                      ("count: {question: platform_functions, leave_out: [office_only]}", "QF102")):
+        with pytest.raises(QuestionnaireInvalid) as exc:
+            load_text(text.replace(good, bad), "ii_adoption_v1.yaml")
+        assert code in [e.code for e in exc.value.errors]
+        assert exc.value.errors[0].path.startswith("scoring.indicators[3].count")
