@@ -9,6 +9,10 @@ Methods (every number comes from the questionnaire file, docs/questionnaire-form
   fully meeting levels 1..L, then the cmmm arithmetic. Indicative only.
 - ``rule``: named criteria and a yes/no outcome over the answers, plus derived indicators.
 
+Nothing is rounded while scoring; comparisons with the pass mark and band edges allow TOLERANCE.
+``cmmm`` runs on a plan compiled once per questionnaire (questionnaires/compiled.py); the slow,
+obvious version it is checked against is tests/scoring_reference.py.
+
 CLI: ``python scoring.py QUESTIONNAIRE_FILE ANSWERS_JSON`` prints the result as JSON
 (answers format: docs/answers-format.md).
 """

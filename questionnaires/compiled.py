@@ -28,7 +28,7 @@ from questionnaires.loader import DEFAULT_WEIGHT_TABLE
 from questionnaires.model import CmmmScoring, Questionnaire
 
 MAX_PLANS = 64  # distinct questionnaire versions kept compiled
-MAX_FRAMES = 4096  # relevance keys kept per plan (a few kB each; cmmm_full: 3 types × not-applicable choices)
+MAX_FRAMES = 1024  # relevance keys kept per plan (~30 kB each; cmmm_full: 3 types × not-applicable choices)
 
 
 @dataclass(frozen=True)
