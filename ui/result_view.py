@@ -44,7 +44,7 @@ def subdomain_table(questionnaire: Questionnaire, detail: dict) -> pd.DataFrame:
                 info = detail["subdomains"][sd]
                 name = _subdomain_name(questionnaire, sd)
                 rows.append({"element": tx(element.label), "domain": tx(domain.label), "subdomain": sd,
-                             "name": name, "score": info["score"],
+                             "name": name, "score": None if info["score"] is None else round(info["score"], 2),
                              "not_applicable": info["score"] is None})
     return pd.DataFrame(rows)
 
@@ -75,7 +75,9 @@ def render_maturity(questionnaire: Questionnaire, detail: dict) -> None:
                .format(pm=detail["pass_mark"]))
 
     table = subdomain_table(questionnaire, detail)
-    elements = pd.DataFrame([{t("element"): tx(e.label), t("score_0_5"): detail["elements"].get(e.id)}
+    # scores are stored at full precision; shown to two decimals
+    elements = pd.DataFrame([{t("element"): tx(e.label),
+                              t("score_0_5"): None if (x := detail["elements"].get(e.id)) is None else round(x, 2)}
                              for e in s.structure])
     c1, c2 = st.columns([1, 2])
     c1.dataframe(elements, hide_index=True, width="stretch")
