@@ -62,10 +62,12 @@ def reaches(value: float, threshold: float) -> bool:
 
 
 def _band(s: CmmmScoring, total: float) -> int:
+    """The highest level whose band S reaches (levels are 1, 2, … with increasing min_score)."""
     level = 0
     for lv in s.levels:
-        if reaches(total, lv.min_score):
-            level = lv.level
+        if not reaches(total, lv.min_score):
+            break
+        level = lv.level
     return level
 
 

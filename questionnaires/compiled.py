@@ -107,7 +107,7 @@ class CmmmPlan:
     # -- relevance ------------------------------------------------------------------------------
     def frame(self, answers: Mapping[str, Any], na: Mapping[str, str]) -> Frame:
         """The cached frame for these answers' relevance key (built on first use)."""
-        key_answers = tuple(_hashable(answers.get(qid)) for qid in self.key_questions)
+        key_answers = tuple(map(_hashable, map(answers.get, self.key_questions)))
         key_na = self.na_ids.intersection(na) if na else frozenset()
         key = (key_answers, key_na)
         try:
