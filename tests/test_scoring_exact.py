@@ -198,3 +198,46 @@ def test_count_indicator_exclude_is_validated():
             load_text(text.replace(good, bad), "ii_adoption_v1.yaml")
         assert code in [e.code for e in exc.value.errors]
         assert exc.value.errors[0].path.startswith("scoring.indicators[3].count")
+
+
+# -- every weight is written in the file (QF405) ----------------------------------------------
+
+def _errors(text: str):
+    from questionnaires.loader import QuestionnaireInvalid
+
+    with pytest.raises(QuestionnaireInvalid) as exc:
+        load_text(text, "w.yaml")
+    return exc.value.errors
+
+
+def test_a_missing_subdomain_weight_is_located():
+    tables = {t: {"sd_a": 1, "sd_b": 2, "sd_c": 1} for t in TYPES}
+    del tables["process"]["sd_b"]
+    [error] = _errors(build_yaml(weights=tables))
+    assert error.code == "QF405" and "sd_b" in error.message and error.path == "scoring.weights.process.sd_b"
+    assert error.line is not None and str(error).startswith("w.yaml: scoring.weights.process.sd_b (line ")
+
+
+def test_a_missing_table_for_an_offered_type_and_no_weights_at_all():
+    errors = _errors(build_yaml(weights={"discrete": {"sd_a": 1, "sd_b": 1, "sd_c": 1}}))
+    assert sorted((e.code, e.path) for e in errors) == [("QF405", "scoring.weights.mixed"),
+                                                        ("QF405", "scoring.weights.process")]
+    assert {e.code for e in _errors(build_yaml(weights={}))} == {"QF405"}
+
+
+def test_a_table_for_a_type_the_question_does_not_offer():
+    tables = {t: {"sd_a": 1, "sd_b": 1, "sd_c": 1} for t in (*TYPES, "continuous")}
+    [error] = _errors(build_yaml(weights=tables))
+    assert (error.code, error.path) == ("QF402", "scoring.weights.continuous")
+
+
+def test_shipped_files_write_every_weight():
+    for name in ("cmmm_full_v1.yaml", "cmmm_quick_v1.yaml"):
+        q = load_file(ROOT / "questionnaires" / name)
+        offered = q.questions[q.scoring.type_question].option_ids
+        assert set(q.scoring.weights) == set(offered)
+        assert all(set(table) == set(q.scoring.subdomains) for table in q.scoring.weights.values())
+    # cmmm_quick v1 (published before QF405) states equal weights; they are written out as 1
+    quick = load_file(ROOT / "questionnaires" / "cmmm_quick_v1.yaml")
+    assert {w for table in quick.scoring.weights.values() for w in table.values()} == {1.0}
+    assert "\n  weights:" not in (ROOT / "questionnaires" / "cmmm_quick_v1.yaml").read_text(encoding="utf-8")
