@@ -30,11 +30,11 @@ def _password() -> str:
 
 
 RESCORE_BATCH = 1000  # assessments per read and per write transaction
-# Worker processes for a large re-scoring. Default 1: measured on the shared 2-core machine
-# (bench/bench_rescore.py, 20,000 assessments) two workers took 44 s against 30 s for one — the
-# cores were already busy and the two writers wait for each other's transactions. Try
-# `--workers 2` on an idle machine.
-RESCORE_WORKERS = 1
+# Worker processes for a large re-scoring (this machine has 2 cores). Measured with
+# bench/bench_rescore.py on 20,000 assessments: 22 s with two workers, 28 s with one (an earlier
+# run with a runaway process hogging the cores had it the other way round). --workers 1 keeps it
+# in one process.
+RESCORE_WORKERS = 2
 PARALLEL_FROM_BATCHES = 10  # fewer batches than this run in this process (workers take ~1 s to start)
 
 

@@ -8,7 +8,7 @@ maturity so all levels occur, types mixed, one in ten with a not-applicable sub-
 current result under an old scoring version "2024.0" so that every assessment is re-scored) and
 reused by later runs after resetting the results. Printed:
 
-- project: ``manage.rescore`` — batched reads, ``scoring.score`` with the explained result, new
+- project: ``manage.rescore`` (default workers) — batched reads, ``scoring.score`` with the explained result, new
   results and audit entries written, one transaction per batch; wall time and peak memory (RSS
   growth during the run, from resource.getrusage);
 - numpy only: the same batched reads of the same answers, S and level computed in NumPy for the
@@ -102,8 +102,8 @@ def numpy_rescore(db, batch_size: int) -> tuple[float, int]:
     return time.perf_counter() - started, n
 
 
-def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
+def rss_mb(who=resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024  # Linux: kB
 
 
 def main(argv: list[str]) -> int:
@@ -166,7 +166,9 @@ def main(argv: list[str]) -> int:
     for name, seconds, n in (("project  manage.rescore (results + audit)", t_project, counts["rescored"]),
                              ("numpy only (same reads, S and level)", t_numpy, n_numpy)):
         print(f"{name:<44}{seconds:>9.1f}{1e6 * seconds / max(n, 1):>15.0f}{seconds / t_numpy:>8.2f}", file=out)
-    print(f"\npeak memory growth during rescore: {rss_growth:.0f} MB (max RSS {rss_mb():.0f} MB)", file=out)
+    print(f"\npeak memory growth during rescore: {rss_growth:.0f} MB (max RSS {rss_mb():.0f} MB; "
+          f"largest child process, i.e. a rescore worker or the builder: {rss_mb(resource.RUSAGE_CHILDREN):.0f} MB)",
+          file=out)
     scaled = t_project * TARGET_N / max(args.n, 1)
     print(f"target: {TARGET_N:,} in ≤ {TARGET_SECONDS:.0f} s -> {scaled:.1f} s"
           f"{'' if args.n == TARGET_N else ' (scaled from this run)'} "
