@@ -30,11 +30,12 @@ def _password() -> str:
 
 
 RESCORE_BATCH = 1000  # assessments per read and per write transaction
-# Worker processes for a large re-scoring (this machine has 2 cores). Measured with
-# bench/bench_rescore.py on 20,000 assessments: 22 s with two workers, 28 s with one (an earlier
-# run with a runaway process hogging the cores had it the other way round). --workers 1 keeps it
-# in one process.
-RESCORE_WORKERS = 2
+# Worker processes for a large re-scoring. Default 1. Measured with bench/bench_rescore.py on the
+# shared 2-core machine: 20,000 assessments took 22 s with two workers against 28 s with one, but
+# 150,000 took 316 s with two (load ≈ 11) against 142 s with one (load ≈ 4.5), twice the NumPy-only
+# reading time instead of 1.55×: when the cores are busy, a second worker only adds contention
+# (and a second writer waiting for the first). `--workers 2` on an idle machine.
+RESCORE_WORKERS = 1
 PARALLEL_FROM_BATCHES = 10  # fewer batches than this run in this process (workers take ~1 s to start)
 
 
