@@ -5,7 +5,7 @@
     python manage.py one-time-password USERNAME     (prints a new password, to be changed at first sign-in)
     python manage.py deactivate USERNAME | reactivate USERNAME
     python manage.py publish questionnaires/FILE.yaml [...]
-    python manage.py rescore [--questionnaire ID]
+    python manage.py rescore [--questionnaire ID] [--batch-size N] [--workers N]
 
 Passwords are read from $ZB_NEW_PASSWORD or asked for interactively, never taken as arguments.
 """
@@ -16,6 +16,7 @@ import argparse
 import getpass
 import os
 import sys
+import time
 from pathlib import Path
 
 from bootstrap import ensure_ready
@@ -30,49 +31,148 @@ def _password() -> str:
     return pw
 
 
-def rescore(db, questionnaire_id: str | None = None) -> dict:
+RESCORE_BATCH = 1000  # assessments per read and per write transaction
+# Worker processes for a large re-scoring. Default 1. Measured with bench/bench_rescore.py on the
+# shared 2-core machine: 20,000 assessments took 22 s with two workers against 28 s with one, but
+# 150,000 took 316 s with two (load ≈ 11) against 142 s with one (load ≈ 4.5), twice the NumPy-only
+# reading time instead of 1.55×: when the cores are busy, a second worker only adds contention
+# (and a second writer waiting for the first). `--workers 2` on an idle machine.
+RESCORE_WORKERS = 1
+PARALLEL_FROM_BATCHES = 10  # fewer batches than this run in this process (workers take ~1 s to start)
+
+
+def rescore(db, questionnaire_id: str | None = None, batch_size: int = RESCORE_BATCH, progress=None,
+            workers: int = RESCORE_WORKERS) -> dict:
     """Re-score every submitted assessment under the current scoring rules of its questionnaire version.
 
-    New results are stored beside the old ones (which stay on record, no longer current).
-    Returns counts: assessments, rescored (new scoring version), levels/outcomes changed.
+    Works in batches of ``batch_size`` assessments: one query for the batch, one for the answers of
+    those that need re-scoring, one write transaction for their results and audit entries — memory
+    stays bounded by the batch, and an interruption keeps every finished batch. A large job (at least
+    PARALLEL_FROM_BATCHES batches, on a database file) is shared by ``workers`` processes, each with
+    its own connection; SQLite serialises their write transactions. New results are stored beside
+    the old ones (which stay on record, no longer current). ``progress`` is a text stream (e.g.
+    sys.stderr) for a progress bar, or None. Returns counts: assessments, rescored (new scoring
+    version), changed (level or verdict), outcome_before/after (applies-count).
     """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    from db.assessments import batch_id_ranges, count_for_scoring, scoring_batches
+
+    total = count_for_scoring(db, questionnaire_id)
+    counts = {"assessments": total, "rescored": 0, "changed": 0, "outcome_before": 0, "outcome_after": 0}
+    bar = _ProgressBar(progress, total, "rescore")
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    if workers > 1 and path and total >= PARALLEL_FROM_BATCHES * batch_size:
+        import multiprocessing
+
+        tasks = [(questionnaire_id, lo, hi) for lo, hi in batch_id_ranges(db, questionnaire_id, batch_size)]
+        with multiprocessing.get_context("spawn").Pool(workers, _worker_start, (path,)) as pool:
+            for part, n in pool.imap_unordered(_worker_batch, tasks):
+                _add(counts, part)
+                bar.advance(n)
+    else:
+        for batch in scoring_batches(db, questionnaire_id, batch_size):
+            _add(counts, _rescore_batch(db, batch))
+            bar.advance(len(batch))
+    bar.close()
+    return counts
+
+
+def _add(counts: dict, part: dict) -> None:
+    for key, n in part.items():
+        counts[key] += n
+
+
+def _rescore_batch(db, batch: list[dict]) -> dict:
+    """Re-score one batch (rows of db.assessments.scoring_batches); returns its counts."""
     import scoring
     from db import audit
-    from db.assessments import answers_for_scoring, current_result_row, store_result
+    from db.assessments import answers_for_scoring_many, result_row, store_results_many
     from db.connection import write_txn
     from questionnaires import registry
 
-    where = "WHERE a.status IN ('submitted', 'verified')"
-    params: list = []
-    if questionnaire_id:
-        where += " AND a.questionnaire_id = ?"
-        params.append(questionnaire_id)
-    rows = list(db.query(f"SELECT a.* FROM assessments a {where} ORDER BY a.id", params))
-    counts = {"assessments": len(rows), "rescored": 0, "changed": 0, "outcome_before": 0, "outcome_after": 0}
-    for a in rows:
+    counts = {"rescored": 0, "changed": 0, "outcome_before": 0, "outcome_after": 0}
+    todo = []
+    for a in batch:
         q = registry.get(a["questionnaire_id"], a["questionnaire_version"])
         if q.scoring is None:
             continue
-        old = current_result_row(db, a["id"])
-        counts["outcome_before"] += int(bool(old and old["outcome"]))
-        if old and old["scoring_version"] == q.scoring.version:
-            counts["outcome_after"] += int(bool(old["outcome"]))
+        counts["outcome_before"] += int(bool(a["old_outcome"]))
+        if a["old_scoring_version"] == q.scoring.version:
+            counts["outcome_after"] += int(bool(a["old_outcome"]))
             continue
-        answers, na = answers_for_scoring(db, a["id"])
-        result = scoring.score(q, answers, na)
-        with write_txn(db):
-            new = store_result(db, a["id"], "self", q.id, q.version, result)
-            audit.record(db, None, "rescore", "assessment", a["id"],
-                         old=old and {"scoring_version": old["scoring_version"], "level": old["level"],
-                                      "outcome": old["outcome"], "score": old["score"]},
-                         new={"scoring_version": result["scoring_version"], "level": new["level"],
-                              "outcome": new["outcome"], "score": new["score"]},
+        todo.append((a, q))
+    if not todo:
+        return counts
+    inputs = answers_for_scoring_many(db, [a["id"] for a, _ in todo])
+    rows = [result_row(a["id"], q.id, q.version, scoring.score(q, *inputs[a["id"]])) for a, q in todo]
+    with write_txn(db):
+        store_results_many(db, "self", rows)
+        for (a, _), (_, _, _, _, version, score, level, outcome, _) in zip(todo, rows):
+            old = None if a["old_scoring_version"] is None else {
+                "scoring_version": a["old_scoring_version"], "level": a["old_level"],
+                "outcome": a["old_outcome"], "score": a["old_score"]}
+            audit.record(db, None, "rescore", "assessment", a["id"], old=old,
+                         new={"scoring_version": version, "level": level, "outcome": outcome, "score": score},
                          reason="scoring rules changed")
-        counts["rescored"] += 1
-        counts["outcome_after"] += int(bool(new["outcome"]))
-        if old is None or (old["level"], old["outcome"]) != (new["level"], new["outcome"]):
-            counts["changed"] += 1
+            counts["rescored"] += 1
+            counts["outcome_after"] += int(bool(outcome))
+            if old is None or (old["level"], old["outcome"]) != (level, outcome):
+                counts["changed"] += 1
     return counts
+
+
+_worker_db = None
+
+
+def _worker_start(path: str) -> None:
+    global _worker_db
+    from db.connection import get_db
+
+    _worker_db = get_db(path)
+
+
+def _worker_batch(task: tuple) -> tuple[dict, int]:
+    """One batch in a worker process: the assessments with after_id < id <= last_id."""
+    from db.assessments import scoring_batches
+
+    questionnaire_id, after_id, last_id = task
+    part = {"rescored": 0, "changed": 0, "outcome_before": 0, "outcome_after": 0}
+    n = 0
+    for batch in scoring_batches(_worker_db, questionnaire_id, RESCORE_BATCH, after_id=after_id, last_id=last_id):
+        _add(part, _rescore_batch(_worker_db, batch))
+        n += len(batch)
+    return part, n
+
+
+class _ProgressBar:
+    """A one-line text progress bar on a stream (redrawn in place after each batch), or nothing."""
+
+    WIDTH = 30
+
+    def __init__(self, stream, total: int, label: str):
+        self.stream, self.total, self.label, self.done = stream, total, label, 0
+        self.started = time.monotonic()
+        self._draw()
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        self._draw()
+
+    def _draw(self) -> None:
+        if self.stream is None:
+            return
+        share = self.done / self.total if self.total else 1.0
+        filled = int(share * self.WIDTH)
+        elapsed = time.monotonic() - self.started
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
+                          f"{self.done:,}/{self.total:,} ({share:.0%}) {elapsed:.1f} s")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.write("\n")
+            self.stream.flush()
 
 
 def main(argv: list[str]) -> int:
@@ -94,6 +194,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("files", nargs="+")
     p = sub.add_parser("rescore")
     p.add_argument("--questionnaire")
+    p.add_argument("--batch-size", type=int, default=RESCORE_BATCH)
+    p.add_argument("--workers", type=int, default=RESCORE_WORKERS)
     args = parser.parse_args(argv)
 
     if args.command == "publish":
@@ -144,7 +246,8 @@ def main(argv: list[str]) -> int:
             set_active(db, None, row[0], args.command == "reactivate")
             print(f"{args.username} {args.command}d" + ("; open sessions revoked" if args.command == "deactivate" else ""))
         elif args.command == "rescore":
-            counts = rescore(db, args.questionnaire)
+            counts = rescore(db, args.questionnaire, batch_size=args.batch_size, progress=sys.stderr,
+                             workers=args.workers)
             print(f"{counts['assessments']} submitted assessments, {counts['rescored']} re-scored under current rules, "
                   f"{counts['changed']} changed level or verdict; applies/outcome count "
                   f"{counts['outcome_before']} -> {counts['outcome_after']}")

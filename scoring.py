@@ -9,6 +9,10 @@ Methods (every number comes from the questionnaire file, docs/questionnaire-form
   fully meeting levels 1..L, then the cmmm arithmetic. Indicative only.
 - ``rule``: named criteria and a yes/no outcome over the answers, plus derived indicators.
 
+Nothing is rounded while scoring; comparisons with the pass mark and band edges allow TOLERANCE.
+``cmmm`` runs on a plan compiled once per questionnaire (questionnaires/compiled.py); the slow,
+obvious version it is checked against is tests/scoring_reference.py.
+
 CLI: ``python scoring.py QUESTIONNAIRE_FILE ANSWERS_JSON`` prints the result as JSON
 (answers format: docs/answers-format.md).
 """
@@ -21,10 +25,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from questionnaires.compiled import CmmmPlan, Frame, plan_for
 from questionnaires.conditions import evaluate, visibility
 from questionnaires.model import CmmmScoring, Questionnaire, RuleScoring
 
-PRECISION = 9  # round level scores so that e.g. a mean of 0.8s counts as exactly 0.8
+# Scores are kept at full precision; a comparison with the pass mark or a band edge allows this
+# much below it, so that a score that is exactly on the edge in real numbers (e.g. two sub-domains
+# whose true S is 3.8) is not pushed one level down by binary floating point (which can give
+# 3.7999999999999998). It is far below any difference an answer can make (≥ 0.5 / 20 items / 5).
+TOLERANCE = 1e-9
 
 
 def score(questionnaire: Questionnaire, answers: Mapping[str, Any], na: Mapping[str, str] | None = None) -> dict:
@@ -34,7 +45,7 @@ def score(questionnaire: Questionnaire, answers: Mapping[str, Any], na: Mapping[
     if s is None:
         raise ValueError(f"questionnaire {questionnaire.id} has no scoring")
     if s.method == "cmmm":
-        result = _score_cmmm(questionnaire, s, answers, na)
+        result = _score_cmmm(questionnaire, answers, na)
     elif s.method == "cmmm_quick":
         result = _score_quick(questionnaire, s, answers, na)
     else:
@@ -46,152 +57,132 @@ def score(questionnaire: Questionnaire, answers: Mapping[str, Any], na: Mapping[
 
 # -- maturity (cmmm, cmmm_quick) --------------------------------------------------
 
-def _weights(s: CmmmScoring, effective: Mapping[str, Any]) -> dict[str, float]:
-    table = s.weights.get(str(effective.get(s.type_question)), {}) if s.type_question else {}
-    return {sd: float(table.get(sd, 1.0)) for sd in s.subdomains}
-
-
-def _gated_sum(level_scores: dict[int, float | None], pass_mark: float) -> tuple[float, int | None]:
-    """S = S1 + ... + Sk, k the first level below the pass mark; levels without items are skipped."""
-    total = 0.0
-    for n in sorted(level_scores):
-        sn = level_scores[n]
-        if sn is None:
-            continue
-        total += sn
-        if sn < pass_mark:
-            return round(total, PRECISION), n
-    return round(total, PRECISION), None
+def reaches(value: float, threshold: float) -> bool:
+    """value ≥ threshold, allowing TOLERANCE below it (the one comparison at every edge)."""
+    return value >= threshold - TOLERANCE
 
 
 def _band(s: CmmmScoring, total: float) -> int:
+    """The highest level whose band S reaches (levels are 1, 2, … with increasing min_score)."""
     level = 0
     for lv in s.levels:
-        if total >= lv.min_score - 1e-9:
-            level = lv.level
+        if not reaches(total, lv.min_score):
+            break
+        level = lv.level
     return level
 
 
-def _aggregate(s: CmmmScoring, item_scores: dict[str, dict[int, list[float]]], weights: dict[str, float],
-               not_applicable: dict[str, str]) -> dict:
-    """Shared arithmetic: per sub-domain per level item scores -> the full explained result."""
-    levels = [lv.level for lv in s.levels]
-    sd_level = {sd: {n: (round(sum(v) / len(v), PRECISION) if (v := per.get(n)) else None) for n in levels}
-                for sd, per in item_scores.items()}
-    level_scores: dict[int, float | None] = {}
-    for n in levels:
-        num = den = 0.0
-        for sd, per in sd_level.items():
-            if per[n] is not None and weights[sd] > 0:
-                num += weights[sd] * per[n]
-                den += weights[sd]
-        level_scores[n] = round(num / den, PRECISION) if den else None
-    total, stopped_at = _gated_sum(level_scores, s.pass_mark)
-    level = _band(s, total)
+def _explain(plan: CmmmPlan, frame: Frame, means: np.ndarray, na: Mapping[str, str]) -> dict:
+    """Sub-domain means per level (n_sd × L, 0 where a cell has no items) -> the explained result.
 
-    subdomains = {}
-    for sd in s.subdomains:
-        if sd in sd_level:
-            sd_total, _ = _gated_sum(sd_level[sd], s.pass_mark)
-            subdomains[sd] = {"score": sd_total, "weight": weights[sd], "not_applicable": None,
-                              "levels": {str(n): sd_level[sd][n] for n in levels}}
+    Sₙ = Σ w·x / Σ w over the sub-domains with items at level n; S = S₁ + … + Sₖ with k the first
+    level below the pass mark (levels without items are skipped); a sub-domain's own score is the
+    same gated sum over its level means; a domain's or element's score is the weighted mean of the
+    overall scores of the applicable sub-domains below it. Nothing is rounded.
+    """
+    s = plan.scoring
+    pass_mark = s.pass_mark
+    threshold = pass_mark - TOLERANCE
+    level_scores = ((means * frame.cell_w).sum(axis=0) / frame.level_den).tolist()
+    total, stopped_at = 0.0, None
+    level_rows, counted = [], True
+    for n, sn in zip(plan.levels, level_scores):
+        if sn != sn:  # NaN: no sub-domain has items at this level
+            level_rows.append({"level": n, "score": None, "passed": False, "counted": False})
+            continue
+        passed = sn >= threshold
+        level_rows.append({"level": n, "score": sn, "passed": passed, "counted": counted})
+        if counted:
+            total += sn
+            if not passed:
+                stopped_at, counted = n, False
+
+    subdomains, sd_totals = {}, []
+    keys = plan.level_keys
+    for sd, w, row, present, full in zip(plan.subdomains, frame.weights, means.tolist(), frame.nonempty_list,
+                                         frame.full_list):
+        if full is None:  # not applicable: no relevant, applicable items at any level
+            sd_totals.append(None)
+            subdomains[sd] = {"score": None, "weight": w, "levels": {},
+                              "not_applicable": na.get(sd, "") if sd in frame.declared_na else ""}
+            continue
+        # the sub-domain's own gated sum: a level counts while every level below it (with items) passed
+        sd_total = 0.0
+        if full:
+            for x in row:
+                sd_total += x
+                if x < threshold:
+                    break
+            levels = dict(zip(keys, row))
         else:
-            subdomains[sd] = {"score": None, "weight": weights[sd], "not_applicable": not_applicable.get(sd, ""),
-                              "levels": {}}
-
-    def node_score(node) -> float | None:
-        parts = [(weights[sd], subdomains[sd]["score"]) for sd in node.subdomains if subdomains[sd]["score"] is not None]
-        den = sum(w for w, _ in parts)
-        return round(sum(w * x for w, x in parts) / den, 4) if den else None
-
+            for x, p in zip(row, present):
+                if p:
+                    sd_total += x
+                    if x < threshold:
+                        break
+            levels = {k: (x if p else None) for k, x, p in zip(keys, row, present)}
+        sd_totals.append(sd_total)
+        subdomains[sd] = {"score": sd_total, "weight": w, "not_applicable": None, "levels": levels}
     elements, domains = {}, {}
-    for element in s.structure:
-        elements[element.id] = node_score(element)
-        for domain in element.children:
-            domains[domain.id] = node_score(domain)
-    counted = True
-    level_rows = []
-    for n in levels:
-        sn = level_scores[n]
-        level_rows.append({"level": n, "score": sn, "passed": sn is not None and sn >= s.pass_mark,
-                           "counted": counted and sn is not None})
-        if stopped_at is not None and n >= stopped_at:
-            counted = False
+    for (kind, node), members in zip(plan.nodes, plan.node_indices):
+        num = den = 0.0
+        for i in members:
+            if sd_totals[i] is not None:
+                num += frame.weights[i] * sd_totals[i]
+                den += frame.weights[i]
+        (elements if kind == "element" else domains)[node.id] = num / den if den > 0 else None
     return {
         "method": s.method, "scoring_version": s.version, "official_weights": s.official_weights,
-        "pass_mark": s.pass_mark, "score": total, "level": level, "stopped_at": stopped_at,
+        "pass_mark": pass_mark, "score": total, "level": _band(s, total), "stopped_at": stopped_at,
         "levels": level_rows, "subdomains": subdomains, "domains": domains, "elements": elements,
+        "type": frame.type_value,
     }
 
 
-def _score_cmmm(q: Questionnaire, s: CmmmScoring, answers, na) -> dict:
-    vis = visibility(q, answers, na)
-    weights = _weights(s, vis.effective)
-    items: dict[str, dict[int, list[float]]] = {}
-    positions: dict[str, list] = {}
-    not_applicable = {}
-    for sd in s.subdomains:
-        section = q.section(sd)
-        if section.id not in vis.sections or section.id in vis.not_applicable:
-            not_applicable[sd] = na.get(sd, "") if section.id in vis.not_applicable else ""
-            continue
-        per: dict[int, list[float]] = {}
-        for question in section.questions:
-            if question.type != "scale4" or question.id not in vis.questions or question.id in vis.not_applicable:
-                continue
-            value = s.scale_values.get(vis.effective.get(question.id), 0.0)
-            per.setdefault(question.level, []).append(value)
-            positions.setdefault(sd, []).append((question, value))
-        if per:
-            items[sd] = per
-        else:
-            not_applicable[sd] = ""
-    result = _aggregate(s, items, weights, not_applicable)
-    result["type"] = vis.effective.get(s.type_question) if s.type_question else None
-    result["next_steps"] = _next_steps(result, items, positions, weights, vis.effective)
+def _score_cmmm(q: Questionnaire, answers, na) -> dict:
+    plan = plan_for(q)
+    frame = plan.frame(answers, na)
+    values = plan.encode(answers)
+    result = _explain(plan, frame, plan.means(frame, values), na)
+    result["next_steps"] = _next_steps(plan, frame, values, result["stopped_at"], answers)
     return result
 
 
-def _next_steps(result, items, positions, weights, effective) -> list[dict]:
-    """Items at the first failing level, ranked by how much fully meeting each would raise Sₖ."""
-    k = result["stopped_at"]
+def _next_steps(plan: CmmmPlan, frame: Frame, values: list[float], k: int | None, answers) -> list[dict]:
+    """Items at the first failing level, ranked by how much fully meeting each would raise Sₖ.
+
+    gain = w_sd / Σw at level k × (1 − item value) / number of the sub-domain's items at level k.
+    """
     if k is None:
         return []
-    den = sum(weights[sd] for sd, per in items.items() if per.get(k) and weights[sd] > 0)
-    if not den:
-        return []
+    ranked = sorted((-factor * (1.0 - values[i]), position, qid, sd)
+                    for i, qid, sd, factor, position in frame.step_items[plan.levels.index(k)] if values[i] < 1.0)
     steps = []
-    for sd, entries in positions.items():
-        n_items = len(items[sd].get(k, []))
-        for question, value in entries:
-            if question.level != k or value >= 1.0:
-                continue
-            gain = weights[sd] / den * (1.0 - value) / n_items
-            steps.append({"item": question.id, "subdomain": sd, "level": k,
-                          "answer": effective.get(question.id), "gain": round(gain, 6),
-                          "position": question.position})
-    steps.sort(key=lambda st: (-st["gain"], st["position"]))
-    for st in steps:
-        del st["position"]
+    for minus_gain, _, qid, sd in ranked:
+        answer = answers.get(qid)
+        steps.append({"item": qid, "subdomain": sd, "level": k, "gain": -minus_gain,
+                      "answer": None if answer is None or answer == [] or answer == "" else answer})
     return steps
 
 
 def _score_quick(q: Questionnaire, s: CmmmScoring, answers, na) -> dict:
+    plan = plan_for(q)
     vis = visibility(q, answers, na)
-    weights = _weights(s, vis.effective)
-    top = max(lv.level for lv in s.levels)
-    items, chosen, not_applicable = {}, {}, {}
-    for sd in s.subdomains:
+    top = max(plan.levels)
+    means = np.zeros((len(plan.subdomains), len(plan.levels)))
+    chosen, declared = {}, set()
+    for i, sd in enumerate(plan.subdomains):
         question = q.questions[sd]
         if sd not in vis.questions or sd in vis.not_applicable:
-            not_applicable[sd] = na.get(sd, "")
+            declared.add(sd)
             continue
         option = question.option(vis.effective.get(sd)) if sd in vis.effective else None
-        level = int(option.score) if option else 0
-        chosen[sd] = level
-        items[sd] = {n: [1.0 if n <= level else 0.0] for n in range(1, top + 1)}
-    result = _aggregate(s, items, weights, not_applicable)
-    result["type"] = vis.effective.get(s.type_question) if s.type_question else None
+        chosen[sd] = level = int(option.score) if option else 0
+        means[i] = [1.0 if n <= level else 0.0 for n in plan.levels]
+    nonempty = np.zeros(means.shape, dtype=bool)
+    nonempty[[i for i, sd in enumerate(plan.subdomains) if sd in chosen]] = True
+    frame = plan.make_frame(vis.effective, nonempty, frozenset(declared))
+    result = _explain(plan, frame, means, na)
     result["chosen_levels"] = chosen
     result["weakest"] = [sd for sd, _ in sorted(chosen.items(), key=lambda kv: (kv[1], q.questions[kv[0]].position))][:5]
     result["next_steps"] = [{"item": sd, "subdomain": sd, "level": chosen[sd] + 1, "answer": vis.effective.get(sd),
@@ -212,10 +203,10 @@ def _score_rule(q: Questionnaire, s: RuleScoring, answers, na) -> dict:
     for ind in s.indicators:
         if ind.kind == "ratio":
             num, den = eff.get(ind.questions[0]), eff.get(ind.questions[1])
-            indicators[ind.id] = round(100.0 * num / den, 2) if num is not None and den else None
+            indicators[ind.id] = 100.0 * num / den if num is not None and den else None
         else:
             exclusive = q.exclusive_options.get(ind.questions[0])
-            indicators[ind.id] = sum(1 for o in eff.get(ind.questions[0], []) if o != exclusive)
+            indicators[ind.id] = sum(1 for o in eff.get(ind.questions[0], []) if o != exclusive and o not in ind.exclude)
     return {"method": "rule", "scoring_version": s.version, "outcome_id": s.outcome_id, "outcome": outcome,
             "score": None, "level": None,
             "criteria": [{"id": c.id, "met": met[c.id]} for c in s.criteria], "indicators": indicators}

@@ -388,3 +388,102 @@ def delete_draft(db, identity: Identity, assessment_id: int) -> None:
         audit.record(db, identity, "delete_draft", "assessment", assessment_id,
                      old={"questionnaire": row["questionnaire_id"], "version": row["questionnaire_version"],
                           "answers": answered})
+
+
+# -- batched maintenance access (re-scoring); no identity: only manage.py calls these --------------
+
+def count_for_scoring(db, questionnaire_id: str | None = None) -> int:
+    """How many submitted or verified assessments there are (of one questionnaire, or all)."""
+    where, params = _scored_filter(questionnaire_id)
+    return db.execute(f"SELECT count(*) FROM assessments a WHERE {where}", params).fetchone()[0]
+
+
+def _scored_filter(questionnaire_id: str | None) -> tuple[str, list]:
+    where, params = "a.status IN ('submitted', 'verified')", []
+    if questionnaire_id:
+        where, params = where + " AND a.questionnaire_id = ?", [questionnaire_id]
+    return where, params
+
+
+def scoring_batches(db, questionnaire_id: str | None = None, batch_size: int = 1000, after_id: int = 0,
+                    last_id: int | None = None):
+    """Submitted or verified assessments in id order, ``batch_size`` at a time (never all at once),
+    optionally only those with ``after_id`` < id ≤ ``last_id``.
+
+    Yields lists of dicts: id, questionnaire_id, questionnaire_version and the current self result's
+    scoring_version, level, outcome and score (``old_*``, None without a result) — not the answers:
+    fetch those with ``answers_for_scoring_many`` for the assessments that need them.
+    """
+    where, params = _scored_filter(questionnaire_id)
+    if last_id is not None:
+        where, params = where + " AND a.id <= ?", [*params, last_id]
+    last = after_id
+    while True:
+        rows = list(db.query(
+            "SELECT a.id, a.questionnaire_id, a.questionnaire_version, r.scoring_version AS old_scoring_version, "
+            "r.level AS old_level, r.outcome AS old_outcome, r.score AS old_score FROM assessments a "
+            "LEFT JOIN results r ON r.assessment_id = a.id AND r.kind = 'self' AND r.is_current = 1 "
+            f"WHERE {where} AND a.id > ? ORDER BY a.id LIMIT ?", [*params, last, batch_size]))
+        if not rows:
+            return
+        yield rows
+        last = rows[-1]["id"]
+
+
+def batch_id_ranges(db, questionnaire_id: str | None, batch_size: int) -> list[tuple[int, int | None]]:
+    """(after_id, last_id) ranges that cut the scored assessments into batches of ``batch_size``
+    (the last range open-ended: last_id None)."""
+    where, params = _scored_filter(questionnaire_id)
+    cuts = [row[0] for row in db.execute(
+        f"SELECT id FROM (SELECT a.id, row_number() OVER (ORDER BY a.id) AS n FROM assessments a WHERE {where}) "
+        "WHERE n % ? = 0", [*params, batch_size])]
+    starts = [0, *cuts]
+    return list(zip(starts, [*cuts, None]))
+
+
+def answers_for_scoring_many(db, assessment_ids: list[int]) -> dict[int, tuple[dict[str, Any], dict[str, str]]]:
+    """``answers_for_scoring`` for several assessments in one query: id -> (answers, not-applicable reasons).
+
+    SQLite joins each assessment's item ids and its (JSON) values into one string each, so Python
+    decodes one JSON array per assessment instead of one value per answer. Item ids are snake_case
+    (no commas), values are stored as JSON text. Assessments without stored answers get ({}, {}).
+    """
+    found = {i: ({}, {}) for i in assessment_ids}
+    answered = "FILTER (WHERE na_reason IS NULL AND value IS NOT NULL)"
+    for assessment_id, items, values, na in db.execute(
+            f"SELECT assessment_id, group_concat(item_id, ',') {answered}, group_concat(value, ',') {answered}, "
+            "json_group_object(item_id, na_reason) FILTER (WHERE na_reason IS NOT NULL) "
+            "FROM answers WHERE assessment_id IN (SELECT value FROM json_each(?)) GROUP BY assessment_id",
+            [json.dumps(list(assessment_ids))]):
+        answers = dict(zip(items.split(","), json.loads(f"[{values}]"))) if items else {}
+        found[assessment_id] = (answers, json.loads(na) if na else {})
+    return found
+
+
+def result_row(assessment_id: int, questionnaire_id: str, questionnaire_version: str, result: dict) -> tuple:
+    """A result as ``store_results_many`` takes it: the summary columns and the detail already as JSON
+    (so a batch holds strings, not thousands of nested dicts)."""
+    outcome = result.get("outcome")
+    return (assessment_id, questionnaire_id, questionnaire_version, result["method"], result["scoring_version"],
+            result.get("score"), result.get("level"), None if outcome is None else int(outcome), _dumps(result))
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":")).encode
+
+
+def store_results_many(db, kind: str, rows: list[tuple]) -> None:
+    """``store_result`` for many ``result_row``s at once, inside the caller's transaction: each becomes
+    the current result of its kind, earlier ones stay on record (no longer current), and re-storing
+    the same scoring version replaces that version's row."""
+    if not rows:
+        return
+    t = now()
+    db.execute("UPDATE results SET is_current = 0 WHERE kind = ? AND is_current = 1 "
+               "AND assessment_id IN (SELECT value FROM json_each(?))", [kind, json.dumps([r[0] for r in rows])])
+    db.conn.executemany("DELETE FROM results WHERE assessment_id = ? AND kind = ? AND scoring_version = ?",
+                        [(r[0], kind, r[4]) for r in rows])
+    db.conn.executemany(
+        "INSERT INTO results (assessment_id, kind, questionnaire_id, questionnaire_version, scoring_method, "
+        "scoring_version, computed_at, is_current, score, level, outcome, detail) VALUES (?,?,?,?,?,?,?,1,?,?,?,?)",
+        [(aid, kind, qid, version, method, scoring_version, t, score, level, outcome, detail)
+         for aid, qid, version, method, scoring_version, score, level, outcome, detail in rows])

@@ -76,12 +76,22 @@ ERROR_CODES = {
     "QF402": "scoring names an unknown section or question",
     "QF403": "a scored item lacks what its method needs",
     "QF404": "inconsistent scoring parameters",
+    "QF405": "a weight the scoring method uses is missing",
     "QF501": "a published questionnaire version was changed",
     "QF502": "a scoring rule was changed without a new scoring.version",
 }
 
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 2_000_000  # the largest real questionnaire is about 170 kB
+
+
+DEFAULT_WEIGHT_TABLE = "default"  # the weight table of a cmmm questionnaire without type_question
+# Scoring blocks published before every weight had to be written (QF405), by canonical hash:
+# they have no `weights` and their text states equal weights. Replace by publishing explicit
+# weights under a new scoring.version; never add to this set.
+GRANDFATHERED_EQUAL_WEIGHTS = frozenset({
+    "c13976c0a249e8ade4fa85219086527267db06c402d187e3979e45fee752034d",  # cmmm_quick@1 scoring 2025.1
+})
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 TOP_KEYS = {"format", "id", "version", "title", "description", "audience", "indicative",
             "sections", "checks", "scoring", "na_reason_max_length"}
@@ -578,6 +588,7 @@ class _Validator:
                 self.error("QF402", f"type_question {type_question!r} must be a single_choice question",
                            "scoring.type_question", raw, "type_question")
         weights = self.weights(raw.get("weights"), raw, {sd for sd, _ in subdomains})
+        weights = self.complete_weights(raw, weights, [sd for sd, _ in subdomains], type_question)
         if self.errors or version is None:
             return None
         return CmmmScoring(
@@ -674,6 +685,62 @@ class _Validator:
             tables[str(table_id)] = MappingProxyType(values)
         return MappingProxyType(tables)
 
+    def complete_weights(self, raw: dict, weights, subdomains: list[str], type_question):
+        """QF405 unless every weight the method uses is written: one table per answer of the type
+        question (or one ``default`` table without a type question), each naming every sub-domain.
+
+        The one exception is a scoring block published before this rule (GRANDFATHERED_EQUAL_WEIGHTS,
+        by its hash): it has no ``weights`` at all and states equal weights in its text, so its
+        tables are written out here as 1 for every sub-domain, never guessed at scoring time.
+        """
+        tq = self.questions.get(type_question) if type_question else None
+        if type_question and tq is None:
+            return weights  # QF402 already reported
+        table_ids = list(tq.option_ids) if tq else [DEFAULT_WEIGHT_TABLE]
+        if "weights" not in raw and canonical_sha256(raw) in GRANDFATHERED_EQUAL_WEIGHTS:
+            return MappingProxyType({t: MappingProxyType(dict.fromkeys(subdomains, 1.0)) for t in table_ids})
+        raw_tables = raw.get("weights") if isinstance(raw.get("weights"), dict) else {}
+        for table_id in table_ids:
+            if table_id not in raw_tables:
+                answer = f"answer {table_id!r} of {type_question!r}" if tq else "a questionnaire without type_question"
+                self.error("QF405", f"no weight table for {answer}; write scoring.weights.{table_id} with a weight "
+                           "for every sub-domain", f"scoring.weights.{table_id}", raw, "weights")
+                continue
+            table = raw_tables[table_id]
+            if not isinstance(table, dict):
+                continue  # QF103 already reported
+            missing = [sd for sd in subdomains if sd not in table]
+            if missing:
+                self.error("QF405", f"weight table {table_id!r} has no weight for sub-domain(s) {', '.join(missing)}",
+                           f"scoring.weights.{table_id}.{missing[0]}", raw_tables, table_id)
+        for table_id in raw_tables:
+            if str(table_id) not in table_ids:
+                self.error("QF402", f"weight table {table_id!r} is not an answer of "
+                           f"{type_question or 'a type question'}; tables: {', '.join(table_ids)}",
+                           f"scoring.weights.{table_id}", raw_tables, table_id)
+        return weights
+
+    def count_exclude(self, ri: dict, path: str) -> tuple[str, ...] | None:
+        """``count: question`` or ``count: {question: id, exclude: [option, …]}``: the options not
+        counted (besides the exclusive one). None after an error."""
+        spec = ri["count"]
+        if not isinstance(spec, dict):
+            return ()
+        self.mapping(spec, f"{path}.count", {"question", "exclude"}, {"question", "exclude"}, ri, "count")
+        if set(spec) != {"question", "exclude"}:
+            return None  # QF101 / QF102 reported
+        exclude, question = spec["exclude"], self.questions.get(spec["question"])
+        if not isinstance(exclude, list) or not exclude or not all(isinstance(o, str) for o in exclude):
+            self.error("QF103", "exclude takes a non-empty list of option ids", f"{path}.count.exclude", spec, "exclude")
+            return None
+        if question is not None:
+            unknown = [o for o in exclude if o not in question.option_ids]
+            if unknown:
+                self.error("QF304", f"{question.id!r} has no option {', '.join(map(repr, unknown))}; "
+                           f"options: {', '.join(question.option_ids)}", f"{path}.count.exclude", spec, "exclude")
+                return None
+        return tuple(exclude)
+
     def rule(self, raw: dict) -> RuleScoring | None:
         keys = {"method", "version", "criteria", "outcome", "indicators"}
         if not self.mapping(raw, "scoring", keys, {"method", "version", "criteria", "outcome"}):
@@ -717,7 +784,10 @@ class _Validator:
                 self.error("QF101", "an indicator needs exactly one of ratio or count", path)
                 continue
             kind = kinds[0]
-            refs = ri[kind] if kind == "ratio" else [ri[kind]]
+            exclude = self.count_exclude(ri, path) if kind == "count" else ()
+            if exclude is None:
+                continue
+            refs = ri[kind] if kind == "ratio" else [ri[kind]["question"] if isinstance(ri[kind], dict) else ri[kind]]
             if kind == "ratio" and (not isinstance(refs, list) or len(refs) != 2):
                 self.error("QF103", "ratio takes [numerator_question, denominator_question]", f"{path}.ratio", ri, kind)
                 continue
@@ -731,7 +801,7 @@ class _Validator:
             label = self.text(ri, "label", path, required=True)
             iid = self.ident(ri, path, unique=False)
             if iid and label:
-                indicators.append(Indicator(iid, label, kind, tuple(refs)))
+                indicators.append(Indicator(iid, label, kind, tuple(refs), exclude))
         if self.errors or version is None:
             return None
         return RuleScoring("rule", version, tuple(criteria), outcome_id, outcome_label, outcome_condition,

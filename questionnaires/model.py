@@ -148,6 +148,7 @@ class Indicator:
     label: Text
     kind: str  # "ratio" or "count"
     questions: tuple[str, ...]
+    exclude: tuple[str, ...] = ()  # count: options not counted (the exclusive one never is)
 
 
 @dataclass(frozen=True)

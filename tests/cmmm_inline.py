@@ -18,6 +18,8 @@ def build_yaml(subdomains=("sd_a", "sd_b", "sd_c"), per_level: int = 2, weights:
 
     With ``typed_items``, the second sub-domain has two extra level-2 items: ``<sd>_l2_discrete``
     (relevant for discrete/mixed) and ``<sd>_l2_process`` (relevant for process/mixed).
+    ``weights`` maps type -> {sub-domain: weight}; None writes equal weights for every type,
+    ``{}`` writes no weights at all (which the loader refuses, QF405).
     """
     out = [
         "format: 1", "id: cmmm_inline", 'version: "1"', "title: {zh: 测试成熟度, en: Test maturity}", "sections:",
@@ -46,6 +48,8 @@ def build_yaml(subdomains=("sd_a", "sd_b", "sd_c"), per_level: int = 2, weights:
         "    - id: element", "      label: {zh: 要素}", "      domains:",
         f"        - {{id: domain, label: {{zh: 域}}, subdomains: [{', '.join(subdomains)}]}}",
     ]
+    if weights is None:  # every weight is written in the file (QF405): equal weights for every type
+        weights = {t: dict.fromkeys(subdomains, 1) for t in TYPES}
     if weights:
         out.append("  weights:")
         for t, table in weights.items():

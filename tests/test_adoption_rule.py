@@ -55,7 +55,7 @@ CASES = [
 def test_criteria_and_outcome(q, answers, expected, outcome):
     assert failed_checks(q, answers) == []
     r = scoring.score(q, answers)
-    assert r["method"] == "rule" and r["outcome_id"] == "applies_ii" and r["scoring_version"] == "2025.1"
+    assert r["method"] == "rule" and r["outcome_id"] == "applies_ii" and r["scoring_version"] == "2026.1"
     assert {c for c, m in met(r).items() if m} == expected
     assert [c["id"] for c in r["criteria"]] == ["platform_in_production", "equipment_data_on_platform",
                                                  "production_system_in_cloud", "equipment_and_cloud"]
@@ -97,7 +97,18 @@ def test_indicators(q):
                    cloud_systems=["erp", "mes", "oa"])
     ind = scoring.score(q, answers)["indicators"]
     assert ind == {"digitisation_rate": 75.0, "networking_rate": 37.5, "platform_share": 12.5,
-                   "platform_function_count": 3, "cloud_system_count": 3}
+                   "platform_function_count": 2, "cloud_system_count": 3}  # office_only is not counted
+
+
+@pytest.mark.parametrize(("functions", "count"), [
+    (["office_only"], 0), (["office_only", "energy_management"], 1),
+    (["equipment_monitoring", "production_analytics", "quality_traceability", "energy_management", "supply_chain",
+      "cloud_rnd", "industrial_apps", "remote_maintenance", "office_only"], 8),
+])
+def test_office_only_is_not_an_industrial_function(q, functions, count):
+    r = scoring.score(q, base(platform_use="own", platform_functions=functions))
+    assert r["indicators"]["platform_function_count"] == count
+    assert met(r)["platform_in_production"] is (count > 0)
 
 
 def test_indicators_exclusive_none_and_zero_total(q):
@@ -106,7 +117,7 @@ def test_indicators_exclusive_none_and_zero_total(q):
     assert ind["platform_function_count"] == 0  # platform_functions irrelevant without a platform
     assert ind["digitisation_rate"] is None and ind["networking_rate"] is None  # division by zero -> no rate
     ind2 = scoring.score(q, base(equipment_total=3, equipment_digitised=1))["indicators"]
-    assert ind2["digitisation_rate"] == pytest.approx(33.33)
+    assert ind2["digitisation_rate"] == pytest.approx(100 / 3, abs=1e-12)  # full precision; the page rounds
 
 
 # -- rule versions ----------------------------------------------------------------------------------
@@ -121,21 +132,21 @@ def _changed_rule(version: str | None) -> str:
     assert ONLY_PLATFORM in TEXT
     text = TEXT.replace(ONLY_PLATFORM, "    when: {criterion: platform_in_production}")
     if version:
-        assert text.count('version: "2025.1"') == 1
-        text = text.replace('version: "2025.1"', f'version: "{version}"')
+        assert text.count('version: "2026.1"') == 1
+        text = text.replace('version: "2026.1"', f'version: "{version}"')
     return text
 
 
 def test_new_rule_version_is_carried_by_results(q):
     answers = base(equipment_on_platform=1, cloud_systems=["mes"])
     before = scoring.score(q, answers)
-    assert before["scoring_version"] == "2025.1" and before["outcome"] is True
+    assert before["scoring_version"] == "2026.1" and before["outcome"] is True
 
     new = load_text(_changed_rule("2099.1"), PATH.name)
     assert new.key == q.key and new.scoring.version == "2099.1"
     after = scoring.score(new, answers)
     assert after["scoring_version"] == "2099.1" and after["outcome"] is False  # only the platform criterion now
-    assert before["scoring_version"] == "2025.1" and before["outcome"] is True  # the earlier result is untouched
+    assert before["scoring_version"] == "2026.1" and before["outcome"] is True  # the earlier result is untouched
     assert scoring.score(q, answers) == before  # the published version still scores the same
     assert manifest_errors(new, read_manifest()) == []  # a new scoring version is allowed
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from questionnaires.loader import ERROR_CODES, QuestionnaireInvalid, load_file, load_text
+from tests.cmmm_inline import build_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -94,6 +95,8 @@ CASES = {
     "QF004": "# only a comment\n\n",
     "QF005": BASE + "# " + "x" * 2_000_000 + "\n",
     "QF006": BASE + "checks: " + "[" * 10_000 + "]" * 10_000 + "\n",
+    # a weight table for discrete only: process and mixed, which the type question offers, have none
+    "QF405": build_yaml(weights={"discrete": {"sd_a": 1, "sd_b": 2, "sd_c": 1}}),
 }
 
 # Codes that only a file on disk can produce: (file name or None for a missing file, bytes).

@@ -1,20 +1,27 @@
-"""Rule versions: re-evaluation under a changed rule keeps the old verdicts on record."""
+"""Re-scoring: a changed rule keeps the old verdicts on record; work goes in batches."""
 
 from __future__ import annotations
 
+import io
+import json
+
+import pytest
+
+import scoring
 from manage import rescore
 from questionnaires import registry
 from questionnaires.loader import load_text
+from questionnaires.model import SCALE4
 from tests.conftest import ROOT
 
 
 def test_rule_change_and_rescore_keep_old_verdicts(fresh_db, monkeypatch):
     before = {r["assessment_id"]: r for r in fresh_db.query(
         "SELECT * FROM results WHERE questionnaire_id = 'ii_adoption' AND is_current = 1")}
-    assert before and {r["scoring_version"] for r in before.values()} == {"2025.1"}
+    assert before and {r["scoring_version"] for r in before.values()} == {"2026.1"}
 
     path = ROOT / "questionnaires" / "ii_adoption_v1.yaml"
-    text = path.read_text(encoding="utf-8").replace('version: "2025.1"', 'version: "2099.1"')
+    text = path.read_text(encoding="utf-8").replace('version: "2026.1"', 'version: "2099.1"')
     # New definition: having networked equipment on a platform is enough on its own.
     text = text.replace("- {criterion: equipment_and_cloud}", "- {criterion: equipment_data_on_platform}")
     changed = load_text(text, path.name)
@@ -30,7 +37,94 @@ def test_rule_change_and_rescore_keep_old_verdicts(fresh_db, monkeypatch):
     assert {r["scoring_version"] for r in after.values()} == {"2099.1"}
     assert all(after[a]["outcome"] >= before[a]["outcome"] for a in before)  # the new rule is looser
     assert counts["outcome_after"] == sum(r["outcome"] for r in after.values())
-    old = list(fresh_db.query("SELECT * FROM results WHERE scoring_version = '2025.1' AND questionnaire_id = 'ii_adoption'"))
+    old = list(fresh_db.query("SELECT * FROM results WHERE scoring_version = '2026.1' AND questionnaire_id = 'ii_adoption'"))
     assert len(old) == len(before) and all(r["is_current"] == 0 for r in old)
     assert fresh_db.execute("SELECT count(*) FROM audit_log WHERE action = 'rescore'").fetchone()[0] == len(before)
     assert rescore(fresh_db, "ii_adoption")["rescored"] == 0  # idempotent
+
+
+# -- batching --------------------------------------------------------------------------------
+
+@pytest.fixture()
+def five_submitted(tmp_path):
+    """An empty database with five submitted cmmm_full assessments (different answers, one with a
+    not-applicable sub-domain) and an old-version result each, written straight through SQL."""
+    from db.connection import forget_connections, get_db
+
+    db = get_db(str(tmp_path / "batch.db"))
+    q = registry.get("cmmm_full", "1")
+    items = [qid for qid, x in q.questions.items() if x.type == "scale4"]
+    t = "2026-01-01T00:00:00.000000Z"
+    db.execute("INSERT INTO enterprises (id, credit_code, name, district, created_at) VALUES (1, 'X', '甲', '张店区', ?)", [t])
+    for n in range(5):
+        aid = db.execute("INSERT INTO assessments (enterprise_id, questionnaire_id, questionnaire_version, status, "
+                         "created_at) VALUES (1, 'cmmm_full', '1', 'submitted', ?)", [t]).lastrowid
+        answers = {"manufacturing_type": ["discrete", "process", "mixed"][n % 3],
+                   **{qid: SCALE4[(i * (n + 1)) % 4 if i % (n + 2) else 3] for i, qid in enumerate(items)}}
+        rows = [(aid, k, json.dumps(v), None, 1, t) for k, v in answers.items()]
+        if n == 3:
+            rows.append((aid, "product_service", None, "无此业务", 1, t))
+        db.conn.executemany("INSERT INTO answers (assessment_id, item_id, value, na_reason, rev, updated_at) "
+                            "VALUES (?,?,?,?,?,?)", rows)
+        db.execute("INSERT INTO results (assessment_id, kind, questionnaire_id, questionnaire_version, scoring_method, "
+                   "scoring_version, computed_at, is_current, score, level, detail) "
+                   "VALUES (?, 'self', 'cmmm_full', '1', 'cmmm', '2024.0', ?, 1, 0, 0, '{}')", [aid, t])
+    yield db
+    forget_connections()
+
+
+def test_rescore_in_batches_of_two(five_submitted, monkeypatch):
+    import db.assessments as store
+
+    db = five_submitted
+    fetched = []
+    real = store.answers_for_scoring_many
+    monkeypatch.setattr(store, "answers_for_scoring_many", lambda d, ids: fetched.append(list(ids)) or real(d, ids))
+    bar = io.StringIO()
+    counts = rescore(db, "cmmm_full", batch_size=2, progress=bar)
+    assert counts["assessments"] == counts["rescored"] == 5
+    assert [len(ids) for ids in fetched] == [2, 2, 1] and sorted(sum(fetched, [])) == [1, 2, 3, 4, 5]
+    drawn = bar.getvalue()
+    assert [line.split("] ")[1].split(" (")[0] for line in drawn.strip().split("\r") if line] == ["0/5", "2/5", "4/5", "5/5"]
+    assert "(100%)" in drawn and drawn.endswith("\n")
+    q = registry.get("cmmm_full", "1")
+    for aid in range(1, 6):
+        current = [r for r in db.query("SELECT * FROM results WHERE assessment_id = ? AND is_current = 1", [aid])]
+        assert len(current) == 1 and current[0]["scoring_version"] == q.scoring.version
+        answers, na = store.answers_for_scoring(db, aid)
+        expected = scoring.score(q, answers, na)
+        assert json.loads(current[0]["detail"]) == json.loads(json.dumps(expected))
+        assert current[0]["score"] == expected["score"] and current[0]["level"] == expected["level"]
+    assert json.loads(next(db.query("SELECT detail FROM results WHERE assessment_id = 4 AND is_current = 1"))["detail"]
+                      )["subdomains"]["product_service"]["not_applicable"] == "无此业务"
+    assert db.execute("SELECT count(*) FROM results WHERE scoring_version = '2024.0' AND is_current = 0").fetchone()[0] == 5
+    assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'rescore'").fetchone()[0] == 5
+    assert rescore(db, "cmmm_full", batch_size=2)["rescored"] == 0  # idempotent
+
+
+def test_batched_reader_matches_the_single_reader(five_submitted):
+    from db.assessments import answers_for_scoring, answers_for_scoring_many, scoring_batches
+
+    batches = list(scoring_batches(five_submitted, "cmmm_full", batch_size=3))
+    assert [[a["id"] for a in b] for b in batches] == [[1, 2, 3], [4, 5]]
+    assert all(a["old_scoring_version"] == "2024.0" for b in batches for a in b)
+    many = answers_for_scoring_many(five_submitted, [1, 2, 3, 4, 5, 99])
+    assert many[99] == ({}, {})
+    for aid in range(1, 6):
+        assert many[aid] == answers_for_scoring(five_submitted, aid)
+
+
+def test_rescore_with_worker_processes_matches(five_submitted, monkeypatch):
+    import manage
+    from db.assessments import answers_for_scoring, batch_id_ranges
+
+    assert batch_id_ranges(five_submitted, "cmmm_full", 2) == [(0, 2), (2, 4), (4, None)]
+    monkeypatch.setattr(manage, "PARALLEL_FROM_BATCHES", 1)
+    counts = manage.rescore(five_submitted, "cmmm_full", batch_size=1, workers=2)
+    assert counts["assessments"] == counts["rescored"] == 5
+    q = registry.get("cmmm_full", "1")
+    for aid in range(1, 6):
+        row = next(five_submitted.query("SELECT * FROM results WHERE assessment_id = ? AND is_current = 1", [aid]))
+        answers, na = answers_for_scoring(five_submitted, aid)
+        assert json.loads(row["detail"]) == json.loads(json.dumps(scoring.score(q, answers, na)))
+    assert five_submitted.execute("SELECT count(*) FROM audit_log WHERE action = 'rescore'").fetchone()[0] == 5
