@@ -20,6 +20,7 @@ CLI: ``python scoring.py QUESTIONNAIRE_FILE ANSWERS_JSON`` prints the result as 
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -37,6 +38,17 @@ from questionnaires.model import CmmmScoring, Questionnaire, RuleScoring
 # 3.7999999999999998). It is far below any difference an answer can make (≥ 0.5 / 20 items / 5).
 TOLERANCE = 1e-9
 
+
+
+def shown(value: float, digits: int = 2) -> str:
+    """A score for display: cut (not rounded) to ``digits`` decimals after the edge tolerance.
+
+    Rounding could show 3.795 as "3.80" beside level 3, or 0.795 as "0.80" beside a failed pass
+    mark; cutting keeps every displayed figure on the same side of a band edge as the level
+    it is shown with (a score within TOLERANCE below an edge counts as on it, and shows so).
+    """
+    factor = 10 ** digits
+    return f"{math.floor((value + TOLERANCE) * factor) / factor:.{digits}f}"
 
 def score(questionnaire: Questionnaire, answers: Mapping[str, Any], na: Mapping[str, str] | None = None) -> dict:
     """Score answers (item id -> value) with the questionnaire's scoring method."""

@@ -16,6 +16,7 @@ from reports import charts
 from reports.explain import SHANGHAI, explain, local_time, peer_lines, report_filename, subdomain_changes
 from reports.pdf import ReportContext, build_pdf, pdf_font
 from reports.workbook import build_workbook
+from scoring import shown
 from ui.common import assessment_id_from_url, assessment_link_is_bad, status_label
 from ui.result_view import Download, ResultExtras, render_result
 from ui.text import md_escape
@@ -54,7 +55,7 @@ if previous is not None and previous["detail"]["method"] == result["detail"]["me
     changes = tuple(subdomain_changes(questionnaire, result["detail"], previous["detail"], language))
     before = explain(filling.questionnaire_of(previous), previous, lang=language)
     change_title = t("res_change", date=local_time(previous["submitted_at"] or previous["computed_at"])[:10],
-                     level=before.level_name, score=f"{before.score:.2f}")
+                     level=before.level_name, score=shown(before.score))
 answers, na = split_answers(load_answers(db, identity, aid))
 day = datetime.now(UTC).astimezone(SHANGHAI).strftime("%Y%m%d")
 
@@ -62,8 +63,8 @@ day = datetime.now(UTC).astimezone(SHANGHAI).strftime("%Y%m%d")
 def make_pdf() -> bytes:
     pngs = () if ex.method == "rule" else (charts.to_png(charts.radar_chart(ex)), charts.to_png(charts.level_chart(ex)))
     context = ReportContext(enterprise, peers=peers, change_title=change_title,
-                            changes=tuple((c.name, "—" if c.previous is None else f"{c.previous:.2f}",
-                                           "—" if c.now is None else f"{c.now:.2f}",
+                            changes=tuple((c.name, "—" if c.previous is None else shown(c.previous),
+                                           "—" if c.now is None else shown(c.now),
                                            "—" if c.delta is None else f"{c.delta:+.2f}") for c in changes))
     return build_pdf(ex, context, pngs)
 

@@ -693,7 +693,7 @@ class _Validator:
         by its hash): it has no ``weights`` at all and states equal weights in its text, so its
         tables are written out here as 1 for every sub-domain, never guessed at scoring time.
         """
-        tq = self.questions.get(type_question) if type_question else None
+        tq = self.questions.get(type_question) if isinstance(type_question, str) else None
         if type_question and tq is None:
             return weights  # QF402 already reported
         table_ids = list(tq.option_ids) if tq else [DEFAULT_WEIGHT_TABLE]

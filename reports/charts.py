@@ -15,6 +15,7 @@ import altair as alt
 import pandas as pd
 
 from reports.explain import Explanation, say
+from scoring import shown
 
 # (font directory, family name), first found wins; both come from Debian packages.
 CJK_FONTS = (("/usr/share/fonts/truetype/wqy", "WenQuanYi Micro Hei"),
@@ -60,8 +61,8 @@ def radar_frame(ex: Explanation) -> tuple[pd.DataFrame, pd.DataFrame]:
                            "x": value * math.cos(a), "y": value * math.sin(a)})
     for i, row in enumerate(rows):
         a = _angle(i, n)
-        shown = say("res_na", ex.lang) if row.score is None else f"{row.score:.2f}"
-        labels.append({"label": f"{row.name} {shown}", "x": LABEL_RADIUS * math.cos(a),
+        figure = say("res_na", ex.lang) if row.score is None else shown(row.score)
+        labels.append({"label": f"{row.name} {figure}", "x": LABEL_RADIUS * math.cos(a),
                        "y": LABEL_RADIUS * math.sin(a),
                        "align": "center" if abs(math.cos(a)) < 0.2 else ("left" if math.cos(a) > 0 else "right")})
     return pd.DataFrame(points), pd.DataFrame(labels)
@@ -102,7 +103,7 @@ def level_chart(ex: Explanation, width: int = 460) -> alt.LayerChart:
               "not_counted": say("not_counted", ex.lang)}
     rows = [{"level": lv.name, "score": lv.score or 0.0,
              "state": states["not_counted" if not lv.counted else ("passed" if lv.passed else "failed")],
-             "shown": "—" if lv.score is None else f"{lv.score:.2f}"} for lv in ex.levels]
+             "shown": "—" if lv.score is None else shown(lv.score)} for lv in ex.levels]
     data = pd.DataFrame(rows)
     y = alt.Y("score:Q", scale=alt.Scale(domain=[0, 1]), title=say("res_level_score", ex.lang))
     # "二级 规范级" on two lines, so five labels fit a narrow column

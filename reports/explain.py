@@ -19,6 +19,7 @@ from questionnaires import registry
 from questionnaires.model import CmmmScoring, Questionnaire, Text
 from reports.advice import Advice, base_subdomain
 from reports.advice import load as load_advice
+from scoring import shown
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TOLERANCE = 1e-9  # threshold comparisons on sums of exact scores
@@ -197,7 +198,7 @@ def _explain_maturity(ex: Explanation, q: Questionnaire, detail: dict, lang: str
     ex.official_weights = bool(detail.get("official_weights"))
     ex.score, ex.level, ex.pass_mark = detail["score"], detail["level"], detail["pass_mark"]
     ex.level_name = _level_name(s, ex.level, lang)
-    ex.score_text = f"{ex.score:.2f} / 5"
+    ex.score_text = f"{shown(ex.score)} / 5"
     top = max(lv.level for lv in s.levels)
     ex.next_level_name = _level_name(s, ex.level + 1, lang) if ex.level < top else ""
     for row in detail["levels"]:
@@ -228,7 +229,7 @@ def _explain_blockers(ex: Explanation, q: Questionnaire, detail: dict, lang: str
         answer = SCALE4_ZH_EN.get(step["answer"] or "not_met", ("", ""))[1 if lang == "en" else 0]
         action = advice.action(step["subdomain"], step["level"])
         share = step["gain"] / gap if gap > 0 else 0.0
-        gain_text = say("res_gain_full", lang, level=k, gain=f"{step['gain']:.3f}", now=f"{sk:.2f}",
+        gain_text = say("res_gain_full", lang, level=k, gain=f"{step['gain']:.3f}", now=shown(sk),
                         mark=f"{s.pass_mark:.1f}", share=f"{share:.0%}")
         ex.blockers.append(Blocker(rank, step["item"], subdomain_name(q, step["subdomain"], lang), step["level"],
                                    pick(question.text, lang), answer, pick(question.evidence, lang),
@@ -254,7 +255,7 @@ def _projected_total(levels: list[dict], k: int, sk: float, pass_mark: float) ->
 
 def _blocker_summary(ex: Explanation, s: CmmmScoring, levels: list[dict], k: int, sk: float, lang: str) -> str:
     """Where S_k stands, and how many of the ranked items are enough to reach the next level's band."""
-    text = say("res_stopped_at", lang, level=k, score=f"{sk:.2f}", mark=f"{s.pass_mark:.1f}")
+    text = say("res_stopped_at", lang, level=k, score=shown(sk), mark=f"{s.pass_mark:.1f}")
     target = _min_score(s, ex.level + 1)
     if target is None or not ex.blockers:
         return text
@@ -311,8 +312,8 @@ def _explain_quick(ex: Explanation, q: Questionnaire, detail: dict, lang: str, a
             effect = say("res_quick_gain_level", lang, level=_level_name(s, raised["level"], lang))
         else:
             effect = say("res_quick_gain_same", lang)
-        gain_text = say("res_quick_gain", lang, name=name, to=_level_name(s, level + 1, lang), before=f"{detail['score']:.2f}",
-                        after=f"{raised['score']:.2f}", rise=f"{rise:.2f}") + effect
+        gain_text = say("res_quick_gain", lang, name=name, to=_level_name(s, level + 1, lang), before=shown(detail['score']),
+                        after=shown(raised['score']), rise=f"{rise:.2f}") + effect
         ex.weakest.append(WeakArea(sd, name, level, chosen_text, action, gain_text))
 
 

@@ -19,6 +19,7 @@ from i18n import STRINGS
 from reference import district_label, industry_label
 from reports.charts import NoCjkFont
 from reports.explain import SHANGHAI, Explanation, say
+from scoring import shown
 
 # (font file, index in the collection); fonts-wqy-microhei is TrueType, Noto CJK's index 2 is SC.
 PDF_FONTS = (("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
@@ -156,7 +157,7 @@ def _maturity_section(pdf, ex: Explanation, ctx: ReportContext, charts_png, para
     if ex.national:
         para(ex.national, 9, GREY)
     table([(say("wb_level", lang), say("res_level_score", lang), say("wb_state", lang)),
-           *[(lv.name, "—" if lv.score is None else f"{lv.score:.2f}", lv.state) for lv in ex.levels]], (60, 50, 60))
+           *[(lv.name, "—" if lv.score is None else shown(lv.score), lv.state) for lv in ex.levels]], (60, 50, 60))
     for png in charts_png:
         if pdf.will_page_break(95):
             pdf.add_page()

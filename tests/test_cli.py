@@ -47,7 +47,7 @@ def test_loader_cli_accepts_the_shipped_files(capsys):
 
 @pytest.mark.parametrize("name,old,new,code", [
     ("cmmm_quick_v1.yaml", "zh: 先选择贵企业的生产方式。", "zh: 先选择贵企业的主要生产方式。", "QF501"),
-    ("cmmm_quick_v1.yaml", "min_score: 1.8", "min_score: 1.7", "QF502"),
+    ("cmmm_full_v1.yaml", "pass_mark: 0.8", "pass_mark: 0.7", "QF502"),
     ("example_v1.yaml", "max: 5000", "max: 50000", "QF501"),
 ])
 def test_loader_cli_refuses_an_edited_published_file_wherever_it_lies(tmp_path, capsys, name, old, new, code):

@@ -27,7 +27,7 @@ def test_full_result_explains_level_blockers_peers_and_gates(fresh_db, ent1_full
     assert metrics["成熟度等级"] == "二级 规范级" and metrics["成熟度得分 S"] == "2.35 / 5"
     assert metrics["下一等级"] == "三级 集成级"
     texts = page_texts(at)
-    assert any(t.startswith("第3级得分为 0.56，低于达标线 0.8") for t in texts)
+    assert any(t.startswith("第3级得分为 0.55，低于达标线 0.8") for t in texts)
     assert any("1. 组织战略" in t and "目前：不满足" in t for t in texts)
     assert any("成立跨部门的数字化领导小组" in t for t in texts)
     assert any("同行业（26 化学原料和化学制品制造业）：得分高于 60% 的同类企业（共 5 家有结果）" in t for t in texts)

@@ -118,3 +118,11 @@ def test_ii_more_functions_or_equipment_never_revokes(answers, data):
     assert failed_checks(II, more) == []
     after = scoring.score(II, more)["outcome"]
     assert not (before and not after)
+
+
+@pytest.mark.parametrize("value,text", [(3.795, "3.79"), (3.7999999999, "3.80"), (3.8, "3.80"), (0.7999, "0.79"),
+                                        (2.355, "2.35"), (0.0, "0.00"), (5.0, "5.00")])
+def test_shown_scores_never_cross_a_band_edge_by_rounding(value, text):
+    from scoring import shown
+
+    assert shown(value) == text

@@ -11,6 +11,7 @@ from db.enterprises import ProfileIncomplete
 from db.identity import Identity
 from i18n import t
 from questionnaires.model import Questionnaire
+from scoring import shown
 from ui.common import questionnaire_title, status_label
 from ui.profile import local_time
 
@@ -34,7 +35,7 @@ def history_frame(assessments: list[dict]) -> pd.DataFrame:
         t("hist_submitted"): local_time(a.get("submitted_at")) or "—",
         t("hist_result"): result_label(a),
         # rounded for display only; the stored score keeps full precision
-        t("hist_score"): "—" if a.get("score") is None else f"{a['score']:.2f}",
+        t("hist_score"): "—" if a.get("score") is None else shown(a['score']),
         t("hist_prefilled"): f"#{a['prefilled_from']}" if a.get("prefilled_from") else "—",
     } for a in assessments])
 
