@@ -64,6 +64,12 @@ def build(path: str, n: int) -> None:
                  " || ']')), NULL, 1, ? FROM assessments a, json_each(?) j", [json.dumps(BUCKETS), T0, json.dumps(items)])
     conn.execute("INSERT INTO answers (assessment_id, item_id, value, na_reason, rev, updated_at) "
                  "SELECT id, 'product_service', NULL, '本企业无此业务', 1, ? FROM assessments WHERE id % 10 = 0", [T0])
+    # What submitting writes beside the answer rows (db.assessments.submit): the answers as one JSON text.
+    conn.execute("UPDATE assessments SET submitted_answers = (SELECT json_object("
+                 "'answers', coalesce(json_group_object(x.item_id, json(x.value)) "
+                 "FILTER (WHERE x.na_reason IS NULL AND x.value IS NOT NULL), json_object()), "
+                 "'na', coalesce(json_group_object(x.item_id, x.na_reason) FILTER (WHERE x.na_reason IS NOT NULL), "
+                 "json_object())) FROM answers x WHERE x.assessment_id = assessments.id)")
     conn.execute("INSERT INTO results (assessment_id, kind, questionnaire_id, questionnaire_version, scoring_method, "
                  "scoring_version, computed_at, is_current, score, level, detail) "
                  f"SELECT id, 'self', 'cmmm_full', '1', 'cmmm', '{OLD_VERSION}', ?, 1, 0, 0, '{{}}' FROM assessments", [T0])

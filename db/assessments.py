@@ -256,8 +256,9 @@ def submit(db, identity: Identity, assessment_id: int,
             raise UnconfirmedSections(pending)
         result = compute(answers, na)
         t = now()
-        db.execute("UPDATE assessments SET status = 'submitted', submitted_at = ?, submitted_by = ?, updated_at = ? "
-                   "WHERE id = ?", [t, identity.user_id, t, assessment_id])
+        db.execute("UPDATE assessments SET status = 'submitted', submitted_at = ?, submitted_by = ?, updated_at = ?, "
+                   "submitted_answers = ? WHERE id = ?",
+                   [t, identity.user_id, t, _dumps({"answers": answers, "na": na}), assessment_id])
         stored = store_result(db, assessment_id, "self", row["questionnaire_id"], row["questionnaire_version"], result)
         audit.record(db, identity, "submit", "assessment", assessment_id, old={"status": row["status"]},
                      new={"status": "submitted", "score": result.get("score"), "level": result.get("level"),
@@ -442,13 +443,31 @@ def batch_id_ranges(db, questionnaire_id: str | None, batch_size: int) -> list[t
 
 
 def answers_for_scoring_many(db, assessment_ids: list[int]) -> dict[int, tuple[dict[str, Any], dict[str, str]]]:
-    """``answers_for_scoring`` for several assessments in one query: id -> (answers, not-applicable reasons).
+    """``answers_for_scoring`` for several assessments: id -> (answers, not-applicable reasons).
 
-    SQLite joins each assessment's item ids and its (JSON) values into one string each, so Python
-    decodes one JSON array per assessment instead of one value per answer. Item ids are snake_case
-    (no commas), values are stored as JSON text. Assessments without stored answers get ({}, {}).
+    Submitted assessments carry their answers as one JSON text (``submitted_answers``, written
+    with the submission, when answers can no longer change); the few without it are read from
+    the answers table in one grouped query. Assessments without stored answers get ({}, {}).
     """
     found = {i: ({}, {}) for i in assessment_ids}
+    missing = []
+    for assessment_id, snapshot in db.execute(
+            "SELECT id, submitted_answers FROM assessments WHERE id IN (SELECT value FROM json_each(?))",
+            [json.dumps(list(assessment_ids))]):
+        if snapshot is None:
+            missing.append(assessment_id)
+        else:
+            data = json.loads(snapshot)
+            found[assessment_id] = (data["answers"], data["na"])
+    if missing:
+        found.update(_answers_from_rows(db, missing))
+    return found
+
+
+def _answers_from_rows(db, assessment_ids: list[int]) -> dict[int, tuple[dict[str, Any], dict[str, str]]]:
+    # SQLite joins each assessment's item ids and its (JSON) values into one string each, so Python
+    # decodes one JSON array per assessment instead of one value per answer (item ids are snake_case).
+    found = {}
     answered = "FILTER (WHERE na_reason IS NULL AND value IS NOT NULL)"
     for assessment_id, items, values, na in db.execute(
             f"SELECT assessment_id, group_concat(item_id, ',') {answered}, group_concat(value, ',') {answered}, "

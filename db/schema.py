@@ -140,3 +140,22 @@ def m040_roster_and_targets(db):
     db.execute("INSERT INTO targets (metric, year, scope, value, updated_at) "
                "VALUES ('ii_adoption_rate', 2025, 'city', '45', '2025-01-01T00:00:00.000000Z')")
     db["results"].create_index(["assessment_id", "kind", "is_current"], if_not_exists=True)
+
+
+@migrations()
+def m045_submitted_answers(db):
+    """The answers as submitted, one JSON text per assessment, written with the submission.
+
+    Submitted answers cannot change (saving needs an open assessment), so re-scoring reads one
+    row per assessment instead of ~240 answer rows: 150,000 assessments are 150,000 short reads,
+    not 36 million (bench/bench_rescore.py). The answers table stays the system of record;
+    existing submissions are back-filled from it here.
+    """
+    db["assessments"].add_column("submitted_answers", str)
+    db.execute(
+        "UPDATE assessments SET submitted_answers = (SELECT json_object("
+        "'answers', coalesce(json_group_object(x.item_id, json(x.value)) "
+        "FILTER (WHERE x.na_reason IS NULL AND x.value IS NOT NULL), json_object()), "
+        "'na', coalesce(json_group_object(x.item_id, x.na_reason) FILTER (WHERE x.na_reason IS NOT NULL), "
+        "json_object())) FROM answers x WHERE x.assessment_id = assessments.id) "
+        "WHERE status IN ('submitted', 'verified')")

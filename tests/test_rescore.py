@@ -128,3 +128,15 @@ def test_rescore_with_worker_processes_matches(five_submitted, monkeypatch):
         answers, na = answers_for_scoring(five_submitted, aid)
         assert json.loads(row["detail"]) == json.loads(json.dumps(scoring.score(q, answers, na)))
     assert five_submitted.execute("SELECT count(*) FROM audit_log WHERE action = 'rescore'").fetchone()[0] == 5
+
+
+def test_submitted_answers_snapshot_equals_the_answer_rows(fresh_db):
+    """Re-scoring reads the snapshot written at submission; it must be exactly what the rows hold."""
+    from db.assessments import _answers_from_rows, answers_for_scoring_many
+
+    ids = [r[0] for r in fresh_db.execute("SELECT id FROM assessments WHERE status = 'submitted'").fetchall()]
+    assert ids and all(fresh_db.execute("SELECT submitted_answers IS NOT NULL FROM assessments WHERE id = ?",
+                                        [i]).fetchone()[0] for i in ids)
+    assert answers_for_scoring_many(fresh_db, ids) == _answers_from_rows(fresh_db, ids)
+    fresh_db.execute("UPDATE assessments SET submitted_answers = NULL WHERE id = ?", [ids[0]])
+    assert answers_for_scoring_many(fresh_db, ids) == _answers_from_rows(fresh_db, ids)
