@@ -256,12 +256,16 @@ def submit(db, identity: Identity, assessment_id: int,
             raise UnconfirmedSections(pending)
         result = compute(answers, na)
         t = now()
-        db.execute("UPDATE assessments SET status = 'submitted', submitted_at = ?, submitted_by = ?, updated_at = ? "
-                   "WHERE id = ?", [t, identity.user_id, t, assessment_id])
+        # A returned assessment submitted again opens the next round; the earlier self result stays on record.
+        round_no = (row.get("round_no") or 1) + (1 if row["status"] == "returned" else 0)
+        db.execute("UPDATE assessments SET status = 'submitted', submitted_at = ?, submitted_by = ?, updated_at = ?, "
+                   "round_no = ? WHERE id = ?", [t, identity.user_id, t, round_no, assessment_id])
         stored = store_result(db, assessment_id, "self", row["questionnaire_id"], row["questionnaire_version"], result)
-        audit.record(db, identity, "submit", "assessment", assessment_id, old={"status": row["status"]},
-                     new={"status": "submitted", "score": result.get("score"), "level": result.get("level"),
-                          "outcome": result.get("outcome"), "scoring_version": result["scoring_version"]})
+        audit.record(db, identity, "resubmit" if row["status"] == "returned" else "submit", "assessment",
+                     assessment_id, old={"status": row["status"]},
+                     new={"status": "submitted", "round": round_no, "score": result.get("score"),
+                          "level": result.get("level"), "outcome": result.get("outcome"),
+                          "scoring_version": result["scoring_version"]})
         return stored, True
 
 
@@ -270,19 +274,23 @@ def store_result(db, assessment_id: int, kind: str, questionnaire_id: str, quest
     """Insert a result as the current one of its kind (inside the caller's transaction).
 
     Earlier results stay on record, no longer current. Re-storing the same scoring
-    version replaces that version's row.
+    version in the same submission round replaces that row (a re-score); results of
+    earlier rounds (before a return for revision) are never replaced.
     """
     t = now()
+    found = db.execute("SELECT round_no FROM assessments WHERE id = ?", [assessment_id]).fetchone()
+    round_no = (found[0] if found else None) or 1
     db.execute("UPDATE results SET is_current = 0 WHERE assessment_id = ? AND kind = ?", [assessment_id, kind])
-    db.execute("DELETE FROM results WHERE assessment_id = ? AND kind = ? AND scoring_version = ?",
-               [assessment_id, kind, result["scoring_version"]])
+    db.execute("DELETE FROM results WHERE assessment_id = ? AND kind = ? AND scoring_version = ? AND round_no = ?",
+               [assessment_id, kind, result["scoring_version"], round_no])
     outcome = result.get("outcome")
     cur = db.execute(
         "INSERT INTO results (assessment_id, kind, questionnaire_id, questionnaire_version, scoring_method, "
-        "scoring_version, computed_at, is_current, score, level, outcome, detail) VALUES (?,?,?,?,?,?,?,1,?,?,?,?)",
+        "scoring_version, computed_at, is_current, score, level, outcome, detail, round_no) "
+        "VALUES (?,?,?,?,?,?,?,1,?,?,?,?,?)",
         [assessment_id, kind, questionnaire_id, questionnaire_version, result["method"], result["scoring_version"],
          t, result.get("score"), result.get("level"), None if outcome is None else int(outcome),
-         json.dumps(result, ensure_ascii=False)])
+         json.dumps(result, ensure_ascii=False), round_no])
     row = next(db.query("SELECT * FROM results WHERE id = ?", [cur.lastrowid]))
     row["detail"] = result
     return row
