@@ -11,9 +11,15 @@ from db.assessments import ReadOnly, current_result_row, get_assessment
 from db.identity import AccessDenied, Identity, NotFound
 from questionnaires import registry
 from tests.conftest import identity_of
-from tests.test_results_data import ent1_full, full_answers  # noqa: F401 - fixture
+from tests.test_results_data import full_answers, submit_full
 
 FULL = registry.latest("cmmm_full")
+
+
+@pytest.fixture
+def submitted(fresh_db, ent1):
+    """ent1's known full maturity assessment, submitted: its id."""
+    return submit_full(fresh_db, ent1, full_answers())
 
 
 @pytest.fixture
@@ -45,8 +51,8 @@ def actions(db, aid) -> list[str]:
                                      "ORDER BY id", [str(aid)]).fetchall()]
 
 
-def test_full_cycle_submit_return_resubmit_verify_keeps_everything(fresh_db, ent1, provider1, ent1_full):
-    aid, db = ent1_full, fresh_db
+def test_full_cycle_submit_return_resubmit_verify_keeps_everything(fresh_db, ent1, provider1, submitted):
+    aid, db = submitted, fresh_db
     answers = full_answers()
     first, second = scale_items(answers, 2)
     self1 = current_result_row(db, aid)
@@ -97,7 +103,6 @@ def test_full_cycle_submit_return_resubmit_verify_keeps_everything(fresh_db, ent
 
 def test_verified_result_counts_in_the_kpi_rows(fresh_db, provider1):
     from db.kpi import adoption_rows
-    from db.roster import require_bureau  # noqa: F401 - the KPI reads stored results only
 
     ent3 = identity_of(fresh_db, "ent3")
     aid = next(a["id"] for a in reviews.queue(fresh_db, provider1) if a["questionnaire_id"] == "ii_adoption")
@@ -115,59 +120,59 @@ def test_verified_result_counts_in_the_kpi_rows(fresh_db, provider1):
     assert row["status"] == "verified" and row["verified_outcome"] == stored["outcome"] and row["verified_at"]
 
 
-def test_adjust_needs_a_reason_and_a_valid_value_and_changes_nothing(fresh_db, provider1, ent1_full):
+def test_adjust_needs_a_reason_and_a_valid_value_and_changes_nothing(fresh_db, provider1, submitted):
     item = scale_items(full_answers(), 1)[0]
     for kwargs, fragment in [({"value": "not_met", "reason": "  "}, "理由"),
                              ({"value": "bogus", "reason": "x"}, "满足程度"),
                              ({"value": None, "reason": "x"}, "核验值")]:
-        rev, problem = reviewing.save_item(fresh_db, provider1, FULL, ent1_full, item, action="adjust",
+        rev, problem = reviewing.save_item(fresh_db, provider1, FULL, submitted, item, action="adjust",
                                            expected_rev=0, **kwargs)
         assert rev is None and fragment in problem.zh
-    assert reviews.review_state(fresh_db, provider1, ent1_full).rev == 0
+    assert reviews.review_state(fresh_db, provider1, submitted).rev == 0
     assert fresh_db.execute("SELECT count(*) FROM review_items").fetchone()[0] == 0
 
 
-def test_second_concurrent_save_is_refused_and_nothing_is_lost(fresh_db, provider1, ent1_full):
-    from db.users import create_user
+def test_second_concurrent_save_is_refused_and_nothing_is_lost(fresh_db, provider1, submitted):
     from db.connection import write_txn
+    from db.users import create_user
 
     with write_txn(fresh_db):
         create_user(fresh_db, "provider1b", "zibo2025", "provider", "孙顾问（演示）", provider_id=provider1.provider_id)
     colleague = identity_of(fresh_db, "provider1b")
     a, b = scale_items(full_answers(), 2)
-    seen = reviews.review_state(fresh_db, provider1, ent1_full).rev  # both open the page at revision 0
-    reviewing.save_item(fresh_db, provider1, FULL, ent1_full, a, action="adjust", value="not_met", reason="甲的理由",
+    seen = reviews.review_state(fresh_db, provider1, submitted).rev  # both open the page at revision 0
+    reviewing.save_item(fresh_db, provider1, FULL, submitted, a, action="adjust", value="not_met", reason="甲的理由",
                         expected_rev=seen)
     with pytest.raises(reviews.ReviewConflict) as refused:
-        reviewing.save_item(fresh_db, colleague, FULL, ent1_full, a, action="confirm", expected_rev=seen)
+        reviewing.save_item(fresh_db, colleague, FULL, submitted, a, action="confirm", expected_rev=seen)
     assert refused.value.current_rev == 1
     with pytest.raises(reviews.ReviewConflict):
-        reviews.return_for_revision(fresh_db, colleague, ent1_full, [b], overall_comment=None, expected_rev=seen)
-    state = reviews.review_state(fresh_db, colleague, ent1_full)
+        reviews.return_for_revision(fresh_db, colleague, submitted, [b], overall_comment=None, expected_rev=seen)
+    state = reviews.review_state(fresh_db, colleague, submitted)
     assert state.items[a]["action"] == "adjust" and state.items[a]["reason"] == "甲的理由"
     assert state.assessment["status"] == "submitted"
     # after the reload the colleague saves with the revision now shown
-    reviewing.save_item(fresh_db, colleague, FULL, ent1_full, b, action="confirm", expected_rev=state.rev)
-    assert set(reviews.review_state(fresh_db, provider1, ent1_full).items) == {a, b}
+    reviewing.save_item(fresh_db, colleague, FULL, submitted, b, action="confirm", expected_rev=state.rev)
+    assert set(reviews.review_state(fresh_db, provider1, submitted).items) == {a, b}
 
 
-def test_return_names_items_and_is_refused_without_any(fresh_db, provider1, ent1_full):
+def test_return_names_items_and_is_refused_without_any(fresh_db, provider1, submitted):
     with pytest.raises(reviews.ReviewRefused) as refused:
-        reviews.return_for_revision(fresh_db, provider1, ent1_full, [], overall_comment="x", expected_rev=0)
+        reviews.return_for_revision(fresh_db, provider1, submitted, [], overall_comment="x", expected_rev=0)
     assert refused.value.key == "rv_revisit_needed"
 
 
-def test_provider_b_cannot_see_or_act_on_provider_a_enterprises(fresh_db, provider1, provider_b, ent1_full):
+def test_provider_b_cannot_see_or_act_on_provider_a_enterprises(fresh_db, provider1, provider_b, submitted):
     item = scale_items(full_answers(), 1)[0]
-    assert ent1_full not in [a["id"] for a in reviews.queue(fresh_db, provider_b, statuses=reviews.REVIEW_STATUSES)]
-    for call in (lambda: reviews.review_state(fresh_db, provider_b, ent1_full),
-                 lambda: reviews.rounds(fresh_db, provider_b, ent1_full),
-                 lambda: reviewing.save_item(fresh_db, provider_b, FULL, ent1_full, item, action="confirm",
+    assert submitted not in [a["id"] for a in reviews.queue(fresh_db, provider_b, statuses=reviews.REVIEW_STATUSES)]
+    for call in (lambda: reviews.review_state(fresh_db, provider_b, submitted),
+                 lambda: reviews.rounds(fresh_db, provider_b, submitted),
+                 lambda: reviewing.save_item(fresh_db, provider_b, FULL, submitted, item, action="confirm",
                                              expected_rev=0),
-                 lambda: reviews.save_overall_comment(fresh_db, provider_b, ent1_full, "x", expected_rev=0),
-                 lambda: reviews.return_for_revision(fresh_db, provider_b, ent1_full, [item], overall_comment=None,
+                 lambda: reviews.save_overall_comment(fresh_db, provider_b, submitted, "x", expected_rev=0),
+                 lambda: reviews.return_for_revision(fresh_db, provider_b, submitted, [item], overall_comment=None,
                                                      expected_rev=0),
-                 lambda: reviewing.verify(fresh_db, provider_b, FULL, ent1_full, overall_comment=None,
+                 lambda: reviewing.verify(fresh_db, provider_b, FULL, submitted, overall_comment=None,
                                           expected_rev=0)):
         with pytest.raises(NotFound):
             call()
@@ -176,25 +181,25 @@ def test_provider_b_cannot_see_or_act_on_provider_a_enterprises(fresh_db, provid
 
 
 @pytest.mark.parametrize("user", ["ent1", "bureau1", "admin"])
-def test_only_providers_act(fresh_db, user, ent1_full):
+def test_only_providers_act(fresh_db, user, submitted):
     who = identity_of(fresh_db, user)
     with pytest.raises(AccessDenied):
-        reviews.save_overall_comment(fresh_db, who, ent1_full, "x", expected_rev=0)
+        reviews.save_overall_comment(fresh_db, who, submitted, "x", expected_rev=0)
     with pytest.raises(AccessDenied):
-        reviewing.verify(fresh_db, who, FULL, ent1_full, overall_comment=None, expected_rev=0)
+        reviewing.verify(fresh_db, who, FULL, submitted, overall_comment=None, expected_rev=0)
 
 
-def test_bureau_queue_sees_every_submission(fresh_db, ent1_full):
+def test_bureau_queue_sees_every_submission(fresh_db, submitted):
     bureau = identity_of(fresh_db, "bureau1")
     waiting = reviews.queue(fresh_db, bureau)
-    assert ent1_full in [a["id"] for a in waiting] and len({a["enterprise_id"] for a in waiting}) > 3
+    assert submitted in [a["id"] for a in waiting] and len({a["enterprise_id"] for a in waiting}) > 3
     assert [a["submitted_at"] for a in waiting] == sorted(a["submitted_at"] for a in waiting)
     zhangdian = reviews.queue(fresh_db, bureau, district="zhangdian")
     assert {a["district"] for a in zhangdian} == {"zhangdian"}
     assert reviews.queue(fresh_db, bureau, submitted_before="2000-01-01T00:00:00Z") == []
 
 
-def test_signed_out_review_saves_nothing(fresh_db, provider1, ent1_full):
+def test_signed_out_review_saves_nothing(fresh_db, provider1, submitted):
     from db.identity import SessionEnded
     from db.users import open_session, revoke_session
 
@@ -204,16 +209,16 @@ def test_signed_out_review_saves_nothing(fresh_db, provider1, ent1_full):
     live = Identity(**{**provider1.__dict__, "session": token_hash(token)})
     revoke_session(fresh_db, token)
     with pytest.raises(SessionEnded):
-        reviews.save_overall_comment(fresh_db, live, ent1_full, "x", expected_rev=0)
+        reviews.save_overall_comment(fresh_db, live, submitted, "x", expected_rev=0)
     assert fresh_db.execute("SELECT count(*) FROM review_rounds").fetchone()[0] == 0
 
 
-def test_subdomain_difference_is_self_minus_verified(fresh_db, provider1, ent1_full):
+def test_subdomain_difference_is_self_minus_verified(fresh_db, provider1, submitted):
     item = scale_items(full_answers(), 1)[0]
     sd = FULL.questions[item].section_id
-    rev, _ = reviewing.save_item(fresh_db, provider1, FULL, ent1_full, item, action="adjust", value="not_met",
+    rev, _ = reviewing.save_item(fresh_db, provider1, FULL, submitted, item, action="adjust", value="not_met",
                                  reason="无记录", expected_rev=0)
-    reviewing.verify(fresh_db, provider1, FULL, ent1_full, overall_comment=None, expected_rev=rev)
+    reviewing.verify(fresh_db, provider1, FULL, submitted, overall_comment=None, expected_rev=rev)
     diffs = reviewing.subdomain_differences(reviews.self_and_verified(fresh_db, provider1))
     mean, n = diffs[("cmmm_full", sd)]
     assert n == 1 and mean > 0
