@@ -563,6 +563,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rv_reason": ("调整理由（必填）", "Reason for the change (required)"),
     "rv_comment": ("给企业的意见", "Comment to the enterprise"),
     "rv_save_item": ("保存本题", "Save item"),
+    "rv_save_overall": ("保存总体意见", "Save overall comment"),
+    "choose_one": ("请选择", "Choose"),
     "rv_saved": ("已保存（第 {rev} 版）。", "Saved (revision {rev})."),
     "rv_not_saved": ("未保存：{why}", "Not saved: {why}"),
     "rv_conflict": ("未保存：另一位审核人员刚刚修改了本评估的核验（现为第 {rev} 版），页面已重新载入其内容，请核对后再保存。",

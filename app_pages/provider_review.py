@@ -140,12 +140,13 @@ def value_widget(question: Question, current) -> None:
     if qt in ("single_choice", "scale4", "yes_no"):
         options = {"scale4": list(SCALE4), "yes_no": list(YES_NO)}.get(qt, list(question.option_ids))
         index = options.index(current) if current in options else None
-        st.selectbox(t("rv_value"), options, index=index, key=key,
+        st.selectbox(t("rv_value"), options, index=index, key=key, placeholder=t("choose_one"),
                      format_func=lambda v: reviewing.answer_text(question, v, language))
     elif qt == "multiple_choice":
         st.multiselect(t("rv_value"), list(question.option_ids), default=[v for v in current or []
                                                                          if v in question.option_ids],
-                       key=key, format_func=lambda v: reviewing.answer_text(question, v, language))
+                       key=key, placeholder=t("choose_many"),
+                       format_func=lambda v: reviewing.answer_text(question, v, language))
     elif qt == "integer":
         st.number_input(t("rv_value"), value=int(current) if isinstance(current, int | float) else 0, step=1, key=key)
     elif qt in ("decimal", "percentage"):
@@ -198,9 +199,23 @@ vis = visibility(questionnaire, answers, na)
 sections = [s for s in questionnaire.sections if s.id in vis.sections]
 reviewed = {s.id: sum(1 for q in s.questions if q.id in state.items) for s in sections}
 nav_col, main_col = st.columns([1, 3])
+SECTION_KEY = f"rv_section:{aid}"
+
+
+def remember_section() -> None:
+    st.session_state.setdefault("_rv_chosen", {})[aid] = st.session_state[SECTION_KEY]
+
+
 with nav_col:
-    section_id = st.radio(t("rv_section"), [s.id for s in sections], key=f"rv_section:{aid}",
-                          format_func=lambda sid: f"{tx(questionnaire.section(sid).title)} · {reviewed[sid]}")
+    # The chosen section is kept in our own state and put back into the widget before it is drawn:
+    # the radio's labels change with the counts, and Streamlit would otherwise reset it to the first.
+    chosen = st.session_state.get("_rv_chosen", {}).get(aid)
+    if chosen not in reviewed:
+        chosen = sections[0].id if sections else None
+    st.session_state[SECTION_KEY] = chosen
+    section_id = st.radio(t("rv_section"), [s.id for s in sections], key=SECTION_KEY,
+                          format_func=lambda sid: f"{tx(questionnaire.section(sid).title)} · {reviewed[sid]}",
+                          on_change=remember_section)
 with main_col:
     section = questionnaire.section(section_id) if section_id else None
     if section is not None:
@@ -222,8 +237,8 @@ def item_label(item_id: str) -> str:
 @safe_callback
 def finish(kind: str) -> None:
     comment = st.session_state.get(f"rv_overall:{aid}:{round_no}")
-    revisit = st.session_state.get(f"rv_revisit:{aid}:{round_no}") or []
     expected = st.session_state[REV_KEY]
+    revisit = st.session_state.get(f"rv_revisit:{aid}:{round_no}:{expected}") or []
     connection = ensure_ready()
     if kind == "return":
         done = _write(lambda: reviews.return_for_revision(connection, identity, aid, revisit,
@@ -245,9 +260,9 @@ if can_act:
                      max_chars=reviews.MAX_COMMENT, key=f"rv_overall:{aid}:{round_no}")
         flagged = [k for k, v in state.items.items() if v.get("action") == "adjust" or v.get("comment")]
         st.multiselect(t("rv_revisit"), list(questionnaire.questions), default=flagged, format_func=item_label,
-                       key=f"rv_revisit:{aid}:{round_no}")
+                       key=f"rv_revisit:{aid}:{round_no}:{state.rev}", placeholder=t("choose_many"))
         b1, b2, b3 = st.columns(3)
-        b1.form_submit_button(t("rv_save_item"), on_click=finish, args=("comment",))
+        b1.form_submit_button(t("rv_save_overall"), on_click=finish, args=("comment",))
         b2.form_submit_button(t("rv_return"), on_click=finish, args=("return",))
         b3.form_submit_button(t("rv_verify"), on_click=finish, args=("verify",), type="primary")
 

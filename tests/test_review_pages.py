@@ -108,7 +108,7 @@ def test_return_then_enterprise_sees_notes_then_verify(fresh_db, ent1, submitted
                         expected_rev=0)
     at = open_page(sign_in("provider1"), REVIEW, a=submitted)
     at.text_area(key=f"rv_overall:{submitted}:1").input("请修改后重新提交")
-    assert at.multiselect(key=f"rv_revisit:{submitted}:1").value == [item]  # commented items are pre-selected
+    assert at.multiselect(key=f"rv_revisit:{submitted}:1:1").value == [item]  # commented items are pre-selected
     form_button(at, "退回修改").click().run()
     assert "已退回企业修改。" in texts(at)
     assert get_assessment(fresh_db, ent1, submitted)["status"] == "returned"
