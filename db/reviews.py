@@ -98,9 +98,17 @@ def rounds(db, identity: Identity, assessment_id: int) -> list[dict]:
 
 
 def last_closed_round(db, identity: Identity, assessment_id: int) -> dict | None:
-    """The latest returned or verified round (with ``items``): what the enterprise is told."""
-    closed = [r for r in rounds(db, identity, assessment_id) if r["status"] in ("returned", "verified")]
-    return closed[-1] if closed else None
+    """The round that settled the assessment's present state (with ``items``): what the enterprise is told.
+
+    That is the current round once it is returned or verified; after a resubmission the earlier
+    round's requests are done with, and None is returned until the provider acts again.
+    """
+    row = _visible(db, identity, assessment_id)
+    rnd = _round_row(db, assessment_id, row["round_no"] or 1)
+    if rnd is None or rnd["status"] not in ("returned", "verified"):
+        return None
+    rnd["items"] = _items(db, rnd["id"])
+    return rnd
 
 
 def _reviewable(db, identity: Identity, assessment_id: int) -> dict:

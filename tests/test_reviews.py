@@ -75,6 +75,7 @@ def test_full_cycle_submit_return_resubmit_verify_keeps_everything(fresh_db, ent
     filling.submit(db, ent1, aid)
     row = get_assessment(db, ent1, aid)
     assert row["status"] == "submitted" and row["round_no"] == 2
+    assert reviews.last_closed_round(db, ent1, aid) is None  # the requests of round 1 are done with
     selfs = list(db.query("SELECT * FROM results WHERE assessment_id = ? AND kind = 'self' ORDER BY id", [aid]))
     assert len(selfs) == 2 and [r["is_current"] for r in selfs] == [0, 1] and selfs[0]["id"] == self1["id"]
 
@@ -223,3 +224,10 @@ def test_subdomain_difference_is_self_minus_verified(fresh_db, provider1, submit
     mean, n = diffs[("cmmm_full", sd)]
     assert n == 1 and mean > 0
     assert all(m == 0 for (q, s), (m, _) in diffs.items() if s != sd and q == "cmmm_full")
+
+
+def test_overall_comment_is_saved_and_audited(fresh_db, provider1, submitted):
+    rev = reviews.save_overall_comment(fresh_db, provider1, submitted, "  请补充  证据 ", expected_rev=0)
+    assert rev == 1 and reviews.review_state(fresh_db, provider1, submitted).round["overall_comment"] == "请补充 证据"
+    entry = fresh_db.execute("SELECT user_id, old, new FROM audit_log WHERE action = 'review_comment'").fetchone()
+    assert entry[0] == provider1.user_id and "请补充 证据" in entry[2]
