@@ -44,6 +44,10 @@ except NotFound:
     st.error(t("not_found"))
     st.stop()
 assessment = state.assessment
+if assessment["status"] == "draft":  # nothing to review before the enterprise submits
+    st.title(t("page_review"))
+    st.info(t("rv_not_awaiting"))
+    st.stop()
 questionnaire = filling.questionnaire_of(assessment)
 language = lang()
 can_act = identity.role == "provider" and assessment["status"] == "submitted"

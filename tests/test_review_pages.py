@@ -166,3 +166,22 @@ def test_enterprise_users_cannot_run_review_pages(fresh_db, page):
     at.run()
     assert "无权访问此页面。" in [e.value for e in at.error]
     assert not at.metric and not at.get("button")
+
+
+def test_a_draft_is_not_shown_for_review(fresh_db, ent1):
+    from db.assessments import start_assessment
+
+    draft, _ = start_assessment(fresh_db, ent1, FULL.id, FULL.version)
+    at = open_page(sign_in("provider1"), REVIEW, a=draft)
+    assert "该评估当前不在待核验状态（可能已被退回或已核验），无法操作。" in texts(at)
+    assert not at.metric and not [b for b in at.get("button") if b.proto.label == "保存本题"]
+
+
+def test_queue_filters_by_status_and_district(fresh_db, submitted):
+    at = open_page(sign_in("provider1"), "app_pages/provider_queue.py")
+    assert at.button(key=f"rv_{submitted}") is not None
+    at.selectbox(key="q_district").set_value("zichuan").run()
+    assert not [b for b in at.get("button") if b.key == f"rv_{submitted}"]
+    at.selectbox(key="q_district").set_value(None).run()
+    at.multiselect(key="q_status").set_value(["verified"]).run()
+    assert "没有符合条件的评估。" in texts(at)
