@@ -185,3 +185,36 @@ def test_queue_filters_by_status_and_district(fresh_db, submitted):
     at.selectbox(key="q_district").set_value(None).run()
     at.multiselect(key="q_status").set_value(["verified"]).run()
     assert "没有符合条件的评估。" in texts(at)
+
+
+@pytest.mark.parametrize("page,user,expected", [
+    (REVIEW, "providerB", "未找到该评估，或您无权查看。"),
+    ("app_pages/result.py", "providerB", "未找到该评估，或您无权查看。"),
+    (REVIEW, "ent2", "无权访问此页面。"),
+    ("app_pages/result.py", "ent2", "未找到该评估，或您无权查看。"),
+    ("app_pages/ent_fill.py", "ent2", "未找到该评估，或您无权查看。"),
+])
+def test_access_matrix_for_a_foreign_submission(fresh_db, submitted, page, user, expected):
+    """Pages × roles × another organisation's assessment by URL: nothing of it shows, nothing can be done."""
+    from db.connection import write_txn
+    from db.enterprises import create_provider
+    from db.users import create_user
+
+    with write_txn(fresh_db):
+        pid = create_provider(fresh_db, "另一家服务商（演示）", is_demo=True)
+        create_user(fresh_db, "providerB", "zibo2025", "provider", "钱顾问（演示）", provider_id=pid, is_demo=True)
+    if user == "ent2" and page == REVIEW:  # not in an enterprise's navigation: run the script itself
+        from db.users import open_session
+
+        at = AppTest.from_file(str(ROOT / page), default_timeout=30)
+        at.session_state["_token"] = open_session(fresh_db, identity_of(fresh_db, user))
+        at.query_params["a"] = str(submitted)
+        at.run()
+    else:
+        at = sign_in(user)
+        at.query_params["a"] = str(submitted)
+        at.switch_page(page)
+        at.run()
+    assert expected in [e.value for e in at.error]
+    assert not at.metric and not at.get("form")
+    assert not any("华盛新材料" in t for t in texts(at))
