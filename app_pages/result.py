@@ -19,6 +19,7 @@ from reports.workbook import build_workbook
 from scoring import shown
 from ui.common import assessment_id_from_url, assessment_link_is_bad, status_label
 from ui.result_view import Download, ResultExtras, render_result
+from ui.review_notes import render_review_summary
 from ui.text import md_escape
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -35,6 +36,8 @@ if aid is None:
 try:
     assessment = get_assessment(db, identity, aid)
     result = current_result(db, identity, aid)
+    # A verified assessment shows the provider's verified result; the self result is named beside it.
+    verified = current_result(db, identity, aid, "verified") if assessment["status"] == "verified" else None
     enterprise = get_enterprise(db, identity, assessment["enterprise_id"])
 except NotFound:
     st.error(t("not_found"))
@@ -42,12 +45,17 @@ except NotFound:
 questionnaire = filling.questionnaire_of(assessment)
 st.title(f"{t('page_result')} · {tx(questionnaire.title)}")
 st.caption(f"{md_escape(assessment['enterprise_name'])} · #{aid} · {status_label(assessment['status'])}")
+render_review_summary(db, identity, questionnaire, assessment)
+if verified is not None and result is not None and result.get("level") is not None:
+    st.caption(t("rv_self_line", level=tx(questionnaire.scoring.level_name(result["level"])),
+                 score=f"{result['score']:.2f}"))
+result = verified or result
 if result is None or result["detail"]["method"] not in ("cmmm", "cmmm_quick", "rule"):
     st.info(t("no_result"))
     st.stop()
 
 language = lang()
-ex = explain(questionnaire, result, verified=assessment["status"] == "verified", lang=language)
+ex = explain(questionnaire, result, verified=verified is not None, lang=language)
 peers = tuple(peer_lines(peer_standing(db, identity, aid), language, MIN_PEERS))
 previous = previous_result(db, identity, aid)
 changes, change_title = (), ""

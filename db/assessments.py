@@ -256,13 +256,17 @@ def submit(db, identity: Identity, assessment_id: int,
             raise UnconfirmedSections(pending)
         result = compute(answers, na)
         t = now()
+        # A returned assessment submitted again opens the next round; the earlier self result stays on record.
+        round_no = (row.get("round_no") or 1) + (1 if row["status"] == "returned" else 0)
         db.execute("UPDATE assessments SET status = 'submitted', submitted_at = ?, submitted_by = ?, updated_at = ?, "
-                   "submitted_answers = ? WHERE id = ?",
-                   [t, identity.user_id, t, _dumps({"answers": answers, "na": na}), assessment_id])
+                   "round_no = ?, submitted_answers = ? WHERE id = ?",
+                   [t, identity.user_id, t, round_no, _dumps({"answers": answers, "na": na}), assessment_id])
         stored = store_result(db, assessment_id, "self", row["questionnaire_id"], row["questionnaire_version"], result)
-        audit.record(db, identity, "submit", "assessment", assessment_id, old={"status": row["status"]},
-                     new={"status": "submitted", "score": result.get("score"), "level": result.get("level"),
-                          "outcome": result.get("outcome"), "scoring_version": result["scoring_version"]})
+        audit.record(db, identity, "resubmit" if row["status"] == "returned" else "submit", "assessment",
+                     assessment_id, old={"status": row["status"]},
+                     new={"status": "submitted", "round": round_no, "score": result.get("score"),
+                          "level": result.get("level"), "outcome": result.get("outcome"),
+                          "scoring_version": result["scoring_version"]})
         return stored, True
 
 
@@ -271,19 +275,23 @@ def store_result(db, assessment_id: int, kind: str, questionnaire_id: str, quest
     """Insert a result as the current one of its kind (inside the caller's transaction).
 
     Earlier results stay on record, no longer current. Re-storing the same scoring
-    version replaces that version's row.
+    version in the same submission round replaces that row (a re-score); results of
+    earlier rounds (before a return for revision) are never replaced.
     """
     t = now()
+    found = db.execute("SELECT round_no FROM assessments WHERE id = ?", [assessment_id]).fetchone()
+    round_no = (found[0] if found else None) or 1
     db.execute("UPDATE results SET is_current = 0 WHERE assessment_id = ? AND kind = ?", [assessment_id, kind])
-    db.execute("DELETE FROM results WHERE assessment_id = ? AND kind = ? AND scoring_version = ?",
-               [assessment_id, kind, result["scoring_version"]])
+    db.execute("DELETE FROM results WHERE assessment_id = ? AND kind = ? AND scoring_version = ? AND round_no = ?",
+               [assessment_id, kind, result["scoring_version"], round_no])
     outcome = result.get("outcome")
     cur = db.execute(
         "INSERT INTO results (assessment_id, kind, questionnaire_id, questionnaire_version, scoring_method, "
-        "scoring_version, computed_at, is_current, score, level, outcome, detail) VALUES (?,?,?,?,?,?,?,1,?,?,?,?)",
+        "scoring_version, computed_at, is_current, score, level, outcome, detail, round_no) "
+        "VALUES (?,?,?,?,?,?,?,1,?,?,?,?,?)",
         [assessment_id, kind, questionnaire_id, questionnaire_version, result["method"], result["scoring_version"],
          t, result.get("score"), result.get("level"), None if outcome is None else int(outcome),
-         json.dumps(result, ensure_ascii=False)])
+         json.dumps(result, ensure_ascii=False), round_no])
     row = next(db.query("SELECT * FROM results WHERE id = ?", [cur.lastrowid]))
     row["detail"] = result
     return row
@@ -499,10 +507,14 @@ def store_results_many(db, kind: str, rows: list[tuple]) -> None:
     t = now()
     db.execute("UPDATE results SET is_current = 0 WHERE kind = ? AND is_current = 1 "
                "AND assessment_id IN (SELECT value FROM json_each(?))", [kind, json.dumps([r[0] for r in rows])])
-    db.conn.executemany("DELETE FROM results WHERE assessment_id = ? AND kind = ? AND scoring_version = ?",
-                        [(r[0], kind, r[4]) for r in rows])
+    # Like store_result: a re-score replaces the same version's row of the assessment's current
+    # submission round only; results of earlier rounds (before a return for revision) stay.
+    current_round = "(SELECT round_no FROM assessments WHERE id = ?)"
+    db.conn.executemany("DELETE FROM results WHERE assessment_id = ? AND kind = ? AND scoring_version = ? "
+                        f"AND round_no = {current_round}", [(r[0], kind, r[4], r[0]) for r in rows])
     db.conn.executemany(
         "INSERT INTO results (assessment_id, kind, questionnaire_id, questionnaire_version, scoring_method, "
-        "scoring_version, computed_at, is_current, score, level, outcome, detail) VALUES (?,?,?,?,?,?,?,1,?,?,?,?)",
-        [(aid, kind, qid, version, method, scoring_version, t, score, level, outcome, detail)
+        "scoring_version, computed_at, is_current, score, level, outcome, detail, round_no) "
+        f"VALUES (?,?,?,?,?,?,?,1,?,?,?,?,{current_round})",
+        [(aid, kind, qid, version, method, scoring_version, t, score, level, outcome, detail, aid)
          for aid, qid, version, method, scoring_version, score, level, outcome, detail in rows])

@@ -159,3 +159,30 @@ def m045_submitted_answers(db):
         "'na', coalesce(json_group_object(x.item_id, x.na_reason) FILTER (WHERE x.na_reason IS NOT NULL), "
         "json_object())) FROM answers x WHERE x.assessment_id = assessments.id) "
         "WHERE status IN ('submitted', 'verified')")
+
+
+@migrations()
+def m060_review_rounds(db):
+    """Provider review (issue 10 §2–§4): one review round per submission, item decisions, kept for ever.
+
+    ``assessments.round_no`` counts submissions (a returned assessment resubmitted is round 2, …);
+    results carry the round they belong to, so a resubmission stores a new self result while the
+    earlier one stays on record (the unique key now includes the round).
+    """
+    db["assessments"].add_column("round_no", int, not_null_default=1)
+    db["results"].add_column("round_no", int, not_null_default=1)
+    db.execute("DROP INDEX IF EXISTS idx_results_assessment_id_kind_scoring_version")
+    db["results"].create_index(["assessment_id", "kind", "scoring_version", "round_no"], unique=True)
+    db["review_rounds"].create(
+        {"id": int, "assessment_id": int, "round_no": int, "status": str, "opened_at": str, "closed_at": str,
+         "reviewer_id": int, "overall_comment": str, "rev": int},
+        pk="id", not_null={"assessment_id", "round_no", "status", "opened_at", "rev"},
+        foreign_keys=[("assessment_id", "assessments", "id"), ("reviewer_id", "users", "id")],
+    )
+    db["review_rounds"].create_index(["assessment_id", "round_no"], unique=True)
+    db["review_items"].create(
+        {"round_id": int, "item_id": str, "action": str, "verified_value": str, "reason": str, "comment": str,
+         "revisit": int, "reviewer_id": int, "at": str},
+        pk=("round_id", "item_id"), not_null={"at"}, defaults={"revisit": 0},
+        foreign_keys=[("round_id", "review_rounds", "id"), ("reviewer_id", "users", "id")],
+    )
