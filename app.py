@@ -23,9 +23,13 @@ PAGES = {
     "bureau": [("app_pages/bureau_overview.py", "page_bureau", "🏙️"),
                ("app_pages/bureau_kpi.py", "page_bureau_kpi", "🎯"),
                ("app_pages/result.py", "page_result", "📊"),
-               ("app_pages/ent_profile.py", "page_profile", "🏢")],
+               ("app_pages/ent_profile.py", "page_profile", "🏢"),
+               ("app_pages/providers_admin.py", "page_providers", "🤝"),
+               ("app_pages/audit_log.py", "page_audit", "📜")],
     "admin": [("app_pages/admin_users.py", "page_users", "👤"),
-              ("app_pages/admin_questionnaires.py", "page_questionnaires", "🗂️")],
+              ("app_pages/admin_questionnaires.py", "page_questionnaires", "🗂️"),
+              ("app_pages/providers_admin.py", "page_providers", "🤝"),
+              ("app_pages/audit_log.py", "page_audit", "📜")],
 }
 
 try:  # also when started as `streamlit run app.py`, not only through serve.py
