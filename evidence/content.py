@@ -56,6 +56,10 @@ class CheckedFile:
     name: str  # sanitised, for display and download
 
 
+def _label(kind: str) -> str:
+    return "Office 97-2003" if kind == "ole" else kind.upper()
+
+
 def max_bytes() -> int:
     """Largest accepted evidence file in bytes ($ZB_EVIDENCE_MAX_MB, default 20 MB)."""
     return int(float(os.environ.get("ZB_EVIDENCE_MAX_MB", DEFAULT_MAX_MB)) * 1024 * 1024)
@@ -129,7 +133,7 @@ def check_upload(filename: str, data: bytes) -> CheckedFile:
     extensions, mime = KINDS[kind]
     if ext not in extensions:
         raise EvidenceRefused(Text(
-            f"文件“{name}”的扩展名与内容不符（内容为 {kind.upper()}，应使用 {'、'.join(sorted(extensions))}），未保存。",
-            f"The extension of {name!r} does not match its content ({kind.upper()}; use "
+            f"文件“{name}”的扩展名与内容不符（内容为 {_label(kind)}，应使用 {'、'.join(sorted(extensions))}），未保存。",
+            f"The extension of {name!r} does not match its content ({_label(kind)}; use "
             f"{', '.join(sorted(extensions))}); nothing was stored."))
     return CheckedFile(kind=kind, mime=mime, name=name)
