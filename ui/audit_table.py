@@ -6,7 +6,9 @@ import json
 
 import pandas as pd
 
-from i18n import STRINGS, t
+from i18n import STRINGS, t, tx
+from questionnaires import registry
+from ui.common import status_label
 from ui.text import local_time
 
 # Keys that appear in the old/new values, shown in the reader's language (others as stored).
@@ -21,7 +23,25 @@ VALUE_KEYS = {
     "contact_phone": ("联系电话", "phone"), "employees": ("从业人员", "employees"),
     "revenue_wan": ("主营业务收入（万元）", "revenue (10,000 yuan)"), "production_type": ("生产类型", "production type"),
     "above_scale": ("规模以上", "above scale"), "year": ("年度", "year"), "value": ("值", "value"),
+    "score": ("得分", "score"), "level": ("等级", "level"), "outcome": ("结论", "outcome"),
+    "scoring_version": ("评分版本", "scoring version"), "from": ("来源评估", "from assessment"),
+    "prefilled_from": ("沿用自评估", "pre-filled from"), "items": ("题数", "items"), "sections": ("部分", "sections"),
+    "section": ("部分", "section"), "rows": ("行数", "rows"), "skipped_invalid_rows": ("跳过的无效行", "skipped rows"),
 }
+
+
+def _value(key: str, value, lang: str) -> str:
+    """Stored codes shown as words: statuses, roles, questionnaires."""
+    if key == "status" and isinstance(value, str):
+        return status_label(value).strip()
+    if key == "role" and isinstance(value, str) and f"role_{value}" in STRINGS:
+        return t(f"role_{value}")
+    if key == "questionnaire" and isinstance(value, str):
+        try:
+            return tx(registry.latest(value).title)
+        except (KeyError, ValueError):
+            return value
+    return _scalar(value, lang)
 
 
 def action_label(action: str) -> str:
@@ -59,7 +79,7 @@ def value_text(stored: str | None, lang: str) -> str:
     for key, v in value.items():
         label = VALUE_KEYS.get(key)
         name = (label[1] if lang == "en" else label[0]) if label else key
-        parts.append(f"{name}{colon}{_scalar(v, lang)}")
+        parts.append(f"{name}{colon}{_value(key, v, lang)}")
     return sep.join(parts)
 
 
