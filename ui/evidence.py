@@ -63,7 +63,7 @@ def _on_delete(identity, assessment_id: int, item_id: str, evidence_id: int, fil
     except (NotFound, AccessDenied, ReadOnly):
         st.session_state[_message_key(assessment_id, item_id)] = ("error", t("evidence_not_allowed"))
         return
-    st.session_state[_message_key(assessment_id, item_id)] = ("success", t("evidence_deleted", name=filename))
+    st.session_state[_message_key(assessment_id, item_id)] = ("success", t("evidence_deleted", name=md_escape(filename)))
 
 
 @safe_callback

@@ -1,0 +1,105 @@
+"""The providers page and evidence on the fill page, through AppTest (the upload itself: tests/browser)."""
+
+from __future__ import annotations
+
+import pytest
+
+from evidence.content import safe_name
+from tests import evidence_samples as samples
+from tests.conftest import identity_of
+from tests.test_pages import open_page, sign_in
+from ui.text import md_escape
+
+PROVIDERS = "app_pages/providers_admin.py"
+
+
+@pytest.fixture(autouse=True)
+def store_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZB_EVIDENCE_DIR", str(tmp_path / "evidence"))
+    return tmp_path / "evidence"
+
+
+@pytest.mark.parametrize("who", ["bureau1", "admin"])
+def test_bureau_and_admin_create_a_provider_and_assign_an_enterprise(fresh_db, who):
+    at = open_page(sign_in(who), PROVIDERS)
+    assert [t.value for t in at.title] == ["服务商管理"]
+    at.text_input(key="new_provider_name").input("新服务商有限公司")
+    at.get("form_submit_button")[0].click().run()
+    assert not at.exception, at.exception
+    assert "已创建服务商“新服务商有限公司”。" in [s.value for s in at.success]
+    pid = fresh_db.execute("SELECT id FROM providers WHERE name = '新服务商有限公司'").fetchone()[0]
+    ent4 = identity_of(fresh_db, "ent4").enterprise_id
+    at.selectbox(key="assign_ent").set_value(ent4).run()
+    at.selectbox(key=f"assign_to_{ent4}").set_value(pid).run()
+    at.button(key="assign_save").click().run()
+    assert not at.exception, at.exception
+    assert fresh_db.execute("SELECT provider_id FROM assignments WHERE enterprise_id = ?", [ent4]).fetchone() == (pid,)
+    assert any("已将" in s.value for s in at.success)
+    table = next(d.value for d in at.dataframe if "服务商" in d.value.columns and "分配时间" in d.value.columns)
+    assert "新服务商有限公司" in set(table["服务商"])
+
+
+def test_page_creates_a_provider_user_who_must_change_the_password(fresh_db):
+    at = open_page(sign_in("bureau1"), PROVIDERS)
+    at.text_input(key="pu_username").input("zhao2")
+    at.text_input(key="pu_display").input("赵二")
+    at.text_input(key="pu_password").input("Weak")
+    at.get("form_submit_button")[1].click().run()
+    assert any("新密码太弱" in e.value for e in at.error)
+    assert fresh_db.execute("SELECT 1 FROM users WHERE username = 'zhao2'").fetchone() is None
+    at.text_input(key="pu_username").input("zhao2")  # the form starts empty again
+    at.text_input(key="pu_display").input("赵二")
+    at.text_input(key="pu_password").input("Zibo-2025-strong!")
+    at.get("form_submit_button")[1].click().run()
+    assert not at.exception, at.exception
+    row = fresh_db.execute("SELECT role, provider_id IS NOT NULL, must_change_password FROM users "
+                           "WHERE username = 'zhao2'").fetchone()
+    assert tuple(row) == ("provider", 1, 1)
+
+
+def test_duplicate_provider_name_is_a_chinese_error(fresh_db):
+    at = open_page(sign_in("bureau1"), PROVIDERS)
+    at.text_input(key="new_provider_name").input("淄博智造咨询服务有限公司（演示）")
+    at.get("form_submit_button")[0].click().run()
+    assert any("已存在" in e.value for e in at.error)
+
+
+def _open_fill(fresh_db, username="ent1"):
+    from db.assessments import start_assessment
+    from questionnaires import registry
+
+    quick = registry.latest("cmmm_quick")
+    identity = identity_of(fresh_db, username)
+    aid, _ = start_assessment(fresh_db, identity, quick.id, quick.version)
+    section = quick.sections[0]
+    return identity, aid, section, section.questions[0].id
+
+
+def test_fill_page_offers_an_uploader_per_item_and_lists_and_deletes_files(fresh_db):
+    from db.evidence import attach
+
+    identity, aid, section, item = _open_fill(fresh_db)
+    attach(fresh_db, identity, aid, item, "**证书** [扫描](x).pdf", samples.PDF)
+    at = open_page(sign_in("ent1"), "app_pages/ent_fill.py", a=aid, s=section.id)
+    uploaders = at.get("file_uploader")
+    assert len(uploaders) == len(section.questions)
+    assert "上传证明材料" in uploaders[0].proto.label
+    shown = safe_name("**证书** [扫描](x).pdf")
+    assert shown == "__证书__ [扫描](x).pdf"
+    assert any(md_escape(shown) in m.value for m in at.markdown)  # escaped: shown as stored
+    at.button(key=f"evx:{fresh_db.execute('SELECT id FROM evidence_files').fetchone()[0]}").click().run()
+    assert not at.exception, at.exception
+    assert "已删除证明材料：" + md_escape(shown) in [s.value for s in at.success]
+    assert fresh_db.execute("SELECT count(*) FROM evidence_files").fetchone()[0] == 0
+
+
+def test_submitted_assessment_lists_files_without_uploader_or_delete(fresh_db):
+    from db.evidence import attach
+
+    identity, aid, section, item = _open_fill(fresh_db)
+    eid = attach(fresh_db, identity, aid, item, "a.pdf", samples.PDF)
+    fresh_db.execute("UPDATE assessments SET status = 'submitted' WHERE id = ?", [aid])
+    at = open_page(sign_in("ent1"), "app_pages/ent_fill.py", a=aid, s=section.id)
+    assert not at.get("file_uploader")
+    assert not [b for b in at.button if b.key == f"evx:{eid}"]
+    assert any("a\\.pdf" in m.value for m in at.markdown)
