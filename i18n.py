@@ -532,6 +532,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "evidence_deleted": ("已删除证明材料：{name}", "Evidence deleted: {name}"),
     "evidence_not_allowed": ("无法更改证明材料：评估已提交或您无权操作，未保存。",
                              "The evidence cannot be changed: the assessment is submitted or you may not; nothing saved."),
+    "evidence_dropzone": ("单个文件不超过 {mb} MB · {types}", "At most {mb} MB per file · {types}"),
+    "evidence_choose": ("选择文件", "Choose files"),
     "evidence_none": ("尚未上传证明材料。", "No evidence uploaded."),
     "page_providers": ("服务商管理", "Service providers"),
     "page_audit": ("操作日志", "Audit log"),

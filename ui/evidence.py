@@ -3,6 +3,8 @@ on the fill page while the assessment is open, an uploader and delete buttons.""
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 
 from auth import end_local_session
@@ -43,8 +45,8 @@ def render_evidence_list(db, identity, assessment_id: int, item_id: str, *, allo
     except NotFound:
         return
     for f in files:
-        cols = st.columns([6, 2, 1] if allow_delete else [6, 2])
-        cols[0].markdown(f"📎 {md_escape(f['filename'])}  \n"
+        cols = st.columns([5, 2, 2] if allow_delete else [5, 2])
+        cols[0].markdown(f":material/attach_file: {md_escape(f['filename'])}  \n"
                          f":gray[{_size(f['size'])} · {local_time(f['uploaded_at'])} · {md_escape(f['uploaded_by_name'])}]")
         cols[1].download_button(t("evidence_download"), data=_loader(identity, f["id"]), file_name=f["filename"],
                                 mime=f["mime"], key=f"evd:{f['id']}", on_click="ignore")
@@ -91,9 +93,29 @@ def _on_upload(identity, assessment_id: int, item_id: str, key: str) -> None:
     st.session_state[nonce] = st.session_state.get(nonce, 0) + 1  # a fresh, empty uploader
 
 
+def localise_uploaders() -> None:
+    """Streamlit's drop zone says "Upload" and "50MB per file" in English whatever the page language;
+    cover both with the page's own words (CSS only: no script, nothing else on the page changes)."""
+    note = json.dumps(t("evidence_dropzone", mb=max_bytes() // 1048576, types=" ".join(ACCEPTED_EXTENSIONS)),
+                      ensure_ascii=False)
+    button = json.dumps(t("evidence_choose"), ensure_ascii=False)
+    st.html(f"""<style>
+[data-testid="stFileUploaderDropzoneInstructions"] > * {{ visibility: hidden; }}
+[data-testid="stFileUploaderDropzoneInstructions"] {{ position: relative; }}
+[data-testid="stFileUploaderDropzoneInstructions"]::after {{ content: {note}; position: absolute; left: 0;
+  top: 50%; transform: translateY(-50%); font-size: 0.875rem; opacity: 0.7; }}
+[data-testid="stFileUploaderDropzone"] button, [data-testid="stFileUploaderDropzone"] button * {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzone"] button svg {{ width: 1rem; height: 1rem; }}
+[data-testid="stFileUploaderDropzone"] button::after {{ content: {button}; font-size: 0.875rem; }}
+</style>""")
+
+
 def render_evidence_section(ctx, item_id: str, disabled: bool) -> None:
     """On the fill page: the item's files, and while the assessment is open an uploader and delete buttons."""
     identity, aid = ctx["identity"], ctx["aid"]
+    if not disabled and not ctx.get("_uploader_words"):
+        ctx["_uploader_words"] = True  # once per page run (ctx is made anew each run)
+        localise_uploaders()
     db = ensure_ready()
     render_evidence_list(db, identity, aid, item_id, allow_delete=not disabled)
     message = st.session_state.pop(_message_key(aid, item_id), None)

@@ -63,7 +63,9 @@ def test_upload_list_download_and_refuse_on_the_fill_page(evidence_server, new_p
     good.write_bytes(samples.PDF)
     inputs.first.set_input_files(str(good))
     expect(page.get_by_text("已保存证明材料：设备台账.pdf")).to_be_visible(timeout=TIMEOUT)
-    expect(page.get_by_text("📎 设备台账.pdf")).to_be_visible(timeout=TIMEOUT)
+    listed = page.locator('[data-testid="stMarkdownContainer"]').filter(has_text="设备台账.pdf").filter(has_text="张工")
+    expect(listed).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_role("button", name="删除")).to_be_visible()
     sha = hashlib.sha256(samples.PDF).hexdigest()
     assert _rows(db, aid) == [(section.questions[0].id, "设备台账.pdf", sha)]
     assert (db.parent / "evidence" / sha[:2] / sha[2:]).read_bytes() == samples.PDF
