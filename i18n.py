@@ -524,7 +524,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                   "Sorry, something went wrong. Reload the page; your saved answers are safe. If it persists, "
                   "give the administrator reference {ref}."),
     # --- evidence ---
-    "evidence_upload": ("上传证明材料（PDF、PNG/JPEG 图片、Office 文档，单个不超过 {mb} MB）",
+    "evidence_upload": ("上传证明材料（PDF、图片或办公文档，单个不超过 {mb} MB）",
                         "Upload evidence (PDF, PNG/JPEG images, Office documents, at most {mb} MB each)"),
     "evidence_download": ("下载", "Download"),
     "evidence_delete": ("删除", "Delete"),
@@ -532,7 +532,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "evidence_deleted": ("已删除证明材料：{name}", "Evidence deleted: {name}"),
     "evidence_not_allowed": ("无法更改证明材料：评估已提交或您无权操作，未保存。",
                              "The evidence cannot be changed: the assessment is submitted or you may not; nothing saved."),
-    "evidence_dropzone": ("单个文件不超过 {mb} MB · {types}", "At most {mb} MB per file · {types}"),
+    "evidence_dropzone": ("单个文件不超过 {mb} MB", "At most {mb} MB per file"),
     "evidence_choose": ("选择文件", "Choose files"),
     "evidence_none": ("尚未上传证明材料。", "No evidence uploaded."),
     "page_providers": ("服务商管理", "Service providers"),

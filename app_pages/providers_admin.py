@@ -20,6 +20,7 @@ from db.users import UserError
 from i18n import lang, t, tx
 from imports.assignments import import_preview, preview_file
 from passwords import password_problem
+from ui.evidence import localise_uploaders
 from ui.text import local_time
 
 identity = require_role("bureau", "admin")
@@ -102,6 +103,7 @@ with st.container(border=True):
     st.caption(t("assign_help"))
     default = st.selectbox(t("assign_default"), [None, *names], format_func=lambda i: names.get(i, "—"),
                            key="assign_default")
+    localise_uploaders()
     upload = st.file_uploader(t("assign_file"), type=["xlsx", "csv"], key="assign_file")
     if upload is not None:
         data = upload.getvalue()

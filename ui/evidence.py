@@ -12,7 +12,7 @@ from bootstrap import ensure_ready
 from db.assessments import ReadOnly
 from db.evidence import attach, delete_evidence, evidence_for_item, open_evidence
 from db.identity import AccessDenied, NotFound, SessionEnded
-from evidence.content import ACCEPTED_EXTENSIONS, EvidenceRefused, max_bytes
+from evidence.content import EvidenceRefused, max_bytes
 from i18n import t, tx
 from ui.errors import safe_callback
 from ui.text import local_time, md_escape
@@ -96,7 +96,7 @@ def _on_upload(identity, assessment_id: int, item_id: str, key: str) -> None:
 def localise_uploaders() -> None:
     """Streamlit's drop zone says "Upload" and "50MB per file" in English whatever the page language;
     cover both with the page's own words (CSS only: no script, nothing else on the page changes)."""
-    note = json.dumps(t("evidence_dropzone", mb=max_bytes() // 1048576, types=" ".join(ACCEPTED_EXTENSIONS)),
+    note = json.dumps(t("evidence_dropzone", mb=max_bytes() // 1048576),
                       ensure_ascii=False)
     button = json.dumps(t("evidence_choose"), ensure_ascii=False)
     st.html(f"""<style>
@@ -124,5 +124,6 @@ def render_evidence_section(ctx, item_id: str, disabled: bool) -> None:
     if disabled:
         return
     key = f"evu:{aid}:{item_id}:{st.session_state.get(_nonce_key(aid, item_id), 0)}"
-    st.file_uploader(t("evidence_upload", mb=max_bytes() // 1048576), type=ACCEPTED_EXTENSIONS,
+    # No type= filter: Streamlit would refuse other names itself, in English; our check says why in Chinese.
+    st.file_uploader(t("evidence_upload", mb=max_bytes() // 1048576),
                      accept_multiple_files=True, key=key, on_change=_on_upload, args=(identity, aid, item_id, key))

@@ -84,4 +84,11 @@ def test_upload_list_download_and_refuse_on_the_fill_page(evidence_server, new_p
     page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(fake))
     expect(page.get_by_text("内容不是可接受的类型", exact=False)).to_be_visible(timeout=TIMEOUT)
     assert len(_rows(db, aid)) == 1
+
+    renamed = tmp_path / "报告.exe"  # a good type under a bad name: our Chinese message, not the browser's
+    renamed.write_bytes(samples.PNG)
+    wait_idle(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(renamed))
+    expect(page.get_by_text("扩展名与内容不符", exact=False)).to_be_visible(timeout=TIMEOUT)
+    assert len(_rows(db, aid)) == 1
     assert len([p for p in (db.parent / "evidence").rglob("*") if p.is_file()]) == 1
