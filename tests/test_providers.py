@@ -226,3 +226,23 @@ def test_unreadable_file_is_one_problem(fresh_db):
 
     preview = preview_file(fresh_db, "f.txt", b"hello")
     assert preview.file_problem and "只支持 xlsx 或 csv" in preview.problems[0].zh
+
+
+def test_provider_b_cannot_open_provider_a_assessments_by_url(fresh_db, two_providers):
+    from db.assessments import list_assessments
+    from tests.test_pages import open_page, sign_in
+
+    a, b = two_providers
+    from db.users import set_password
+
+    set_password(fresh_db, "provb", "zibo2025")  # the demo password sign_in() types
+    foreign = [x["id"] for x in list_assessments(fresh_db, a) if x["status"] != "draft"]
+    own = [x["id"] for x in list_assessments(fresh_db, b) if x["status"] != "draft"]
+    assert foreign and own
+    at = open_page(sign_in("provb"), "app_pages/result.py", a=foreign[0])
+    assert "未找到该评估，或您无权查看。" in [e.value for e in at.error]
+    at = open_page(at, "app_pages/provider_enterprises.py")
+    shown = " ".join(m.value for m in at.markdown)
+    assert "淄博华盛新材料" not in shown  # enterprise 1 belongs to provider A
+    at = open_page(at, "app_pages/result.py", a=own[0])
+    assert "未找到该评估，或您无权查看。" not in [e.value for e in at.error]
