@@ -104,7 +104,8 @@ with st.container(border=True):
     default = st.selectbox(t("assign_default"), [None, *names], format_func=lambda i: names.get(i, "—"),
                            key="assign_default")
     localise_uploaders()
-    upload = st.file_uploader(t("assign_file"), type=["xlsx", "csv"], key="assign_file")
+    upload = st.file_uploader(t("assign_file"), type=["xlsx", "csv"],
+                              key=f"assign_file_{st.session_state.get('assign_round', 0)}")
     if upload is not None:
         data = upload.getvalue()
         digest = (hashlib.sha256(data).hexdigest(), default)
@@ -137,9 +138,10 @@ with st.container(border=True):
             def apply():
                 box["n"] = import_preview(db, identity, preview, only_valid=only_valid)
 
-            if _run(apply, t("assign_imported", n="?")):
+            if _run(apply, ""):
                 st.session_state["_providers_notice"] = t("assign_imported", n=box["n"])
                 st.session_state.pop("assign_preview", None)
+                st.session_state["assign_round"] = st.session_state.get("assign_round", 0) + 1  # empty uploader
                 st.rerun()
 
 st.subheader(t("assign_table"))

@@ -103,3 +103,44 @@ def test_submitted_assessment_lists_files_without_uploader_or_delete(fresh_db):
     assert not at.get("file_uploader")
     assert not [b for b in at.button if b.key == f"evx:{eid}"]
     assert any("a\\.pdf" in m.value for m in at.markdown)
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    return "\n".join(",".join(r) for r in rows).encode("utf-8-sig")
+
+
+def test_bulk_assignment_shows_row_errors_and_imports_only_when_chosen(fresh_db):
+    codes = dict(fresh_db.execute("SELECT u.username, e.credit_code FROM users u JOIN enterprises e "
+                                  "ON e.id = u.enterprise_id WHERE u.username IN ('ent5', 'ent6')").fetchall())
+    before = fresh_db.execute("SELECT count(*) FROM assignments").fetchone()[0]
+    at = open_page(sign_in("bureau1"), PROVIDERS)
+    pid = fresh_db.execute("SELECT id FROM providers").fetchone()[0]
+    at.selectbox(key="assign_default").set_value(pid).run()
+    data = _csv([["统一社会信用代码", "服务商"], [codes["ent5"], "无此服务商"], [codes["ent6"], ""], ["123", ""]])
+    at.get("file_uploader")[0].set_value(("分配.csv", data, "text/csv")).run()
+    assert not at.exception, at.exception
+    problems = next(d.value for d in at.dataframe if "问题" in d.value.columns)
+    assert list(problems["行号"]) == [2, 4]
+    assert "未知服务商：“无此服务商”" in problems["问题"].iloc[0] and "统一社会信用代码无效" in problems["问题"].iloc[1]
+    assert at.button(key="assign_import_valid").disabled  # only after the explicit confirmation
+    assert fresh_db.execute("SELECT count(*) FROM assignments").fetchone()[0] == before
+    at.checkbox(key="assign_confirm").check().run()
+    at.button(key="assign_import_valid").click().run()
+    assert not at.exception, at.exception
+    assert "已导入：1 家企业的服务商发生变化。" in [s.value for s in at.success]
+    assert fresh_db.execute("SELECT count(*) FROM assignments").fetchone()[0] == before + 1
+
+
+def test_too_large_upload_on_the_fill_page_is_refused_in_chinese(fresh_db, monkeypatch, store_dir):
+    monkeypatch.setenv("ZB_EVIDENCE_MAX_MB", "1")
+    _, aid, section, _ = _open_fill(fresh_db)
+    at = open_page(sign_in("ent1"), "app_pages/ent_fill.py", a=aid, s=section.id)
+    big = samples.PDF + b"0" * (1024 * 1024)
+    at.get("file_uploader")[0].set_value([("大文件.pdf", big, "application/pdf")]).run()
+    assert not at.exception, at.exception
+    assert any("过大" in e.value and "1 MB" in e.value for e in at.error)
+    assert fresh_db.execute("SELECT count(*) FROM evidence_files").fetchone()[0] == 0
+    assert not store_dir.exists() or not [p for p in store_dir.rglob("*") if p.is_file()]
+    at.get("file_uploader")[0].set_value([("证书.pdf", samples.PDF, "application/pdf")]).run()
+    assert any("已保存证明材料：证书\\.pdf" in s.value for s in at.success)
+    assert fresh_db.execute("SELECT count(*) FROM evidence_files").fetchone()[0] == 1
