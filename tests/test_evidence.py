@@ -247,3 +247,34 @@ def test_deleting_a_draft_takes_its_attachments_and_sweep_removes_the_bytes(fres
     delete_draft(fresh_db, ent1, aid)
     assert fresh_db.execute("SELECT count(*) FROM evidence_files").fetchone()[0] == 0
     assert sweep_orphans(fresh_db) == 1 and _stored_files(store_dir) == []
+
+
+def test_writes_after_sign_out_store_nothing(fresh_db, ent1, open_item, store_dir):
+    from dataclasses import replace
+
+    from db.evidence import attach, delete_evidence
+    from db.identity import SessionEnded
+    from db.providers import assign_enterprise, create_provider_org
+    from db.users import open_session, revoke_session, token_hash
+
+    aid, item = open_item
+    eid = attach(fresh_db, ent1, aid, item, "a.pdf", samples.PDF)
+    token = open_session(fresh_db, ent1)
+    live = replace(ent1, session=token_hash(token))
+    revoke_session(fresh_db, token)
+    with pytest.raises(SessionEnded):
+        attach(fresh_db, live, aid, item, "b.png", samples.PNG)
+    with pytest.raises(SessionEnded):
+        delete_evidence(fresh_db, live, eid)
+    assert [r[0] for r in fresh_db.execute("SELECT id FROM evidence_files")] == [eid]
+    assert len(_stored_files(store_dir)) == 1
+    bureau = identity_of(fresh_db, "bureau1")
+    token = open_session(fresh_db, bureau)
+    gone = replace(bureau, session=token_hash(token))
+    revoke_session(fresh_db, token)
+    with pytest.raises(SessionEnded):
+        create_provider_org(fresh_db, gone, "不会创建")
+    with pytest.raises(SessionEnded):
+        assign_enterprise(fresh_db, gone, ent1.enterprise_id, None)
+    assert fresh_db.execute("SELECT count(*) FROM providers WHERE name = '不会创建'").fetchone()[0] == 0
+    assert fresh_db.execute("SELECT count(*) FROM assignments WHERE enterprise_id = ?", [ent1.enterprise_id]).fetchone()[0] == 1
