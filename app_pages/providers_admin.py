@@ -21,7 +21,7 @@ from i18n import lang, t, tx
 from imports.assignments import import_preview, preview_file
 from passwords import password_problem
 from ui.evidence import localise_uploaders
-from ui.text import local_time
+from ui.text import local_time, md_escape
 
 identity = require_role("bureau", "admin")
 db = ensure_ready()
@@ -37,7 +37,7 @@ def _run(action, success: str) -> bool:
     try:
         action()
     except UserError as exc:
-        st.error(tx(exc.text))
+        st.error(md_escape(tx(exc.text)))  # may name a provider or user: user text
         return False
     except SessionEnded:
         session_ended_on_write()
@@ -56,7 +56,7 @@ if providers:
 with st.form("create_provider", clear_on_submit=True):
     new_name = st.text_input(t("provider_name"), max_chars=100, key="new_provider_name")
     if st.form_submit_button(t("provider_create")):
-        if _run(lambda: create_provider_org(db, identity, new_name), t("provider_created", name=new_name.strip())):
+        if _run(lambda: create_provider_org(db, identity, new_name), t("provider_created", name=md_escape(new_name.strip()))):
             st.rerun()
 
 if providers:
@@ -79,7 +79,7 @@ if providers:
                 if problem:
                     st.error(t("password_weak", why=tx(problem)))
                 elif _run(lambda: create_provider_user(db, identity, pid, username, password, display),
-                          t("provider_user_created", user=username.strip())):
+                          t("provider_user_created", user=md_escape(username.strip()))):
                     st.rerun()
 
 rows = assignment_table(db, identity)
@@ -95,7 +95,7 @@ with st.container(border=True):
     if st.button(t("assign_save"), key="assign_save", disabled=eid is None or target == current):
         ent_name = ents[eid]["name"]
         if _run(lambda: assign_enterprise(db, identity, eid, target),
-                t("assign_saved", ent=ent_name, prov=names.get(target, t("no_provider")))):
+                t("assign_saved", ent=md_escape(ent_name), prov=md_escape(names.get(target, t("no_provider"))))):
             st.rerun()
 
 with st.container(border=True):

@@ -144,3 +144,14 @@ def test_too_large_upload_on_the_fill_page_is_refused_in_chinese(fresh_db, monke
     at.get("file_uploader")[0].set_value([("证书.pdf", samples.PDF, "application/pdf")]).run()
     assert any("已保存证明材料：证书\\.pdf" in s.value for s in at.success)
     assert fresh_db.execute("SELECT count(*) FROM evidence_files").fetchone()[0] == 1
+
+
+def test_refusal_naming_a_file_is_escaped(fresh_db, store_dir):
+    _, aid, section, _ = _open_fill(fresh_db)
+    at = open_page(sign_in("ent1"), "app_pages/ent_fill.py", a=aid, s=section.id)
+    name = "[点我](e) **x** <b>.exe"
+    at.get("file_uploader")[0].set_value([(name, samples.PDF, "application/pdf")]).run()
+    [error] = [e.value for e in at.error if "扩展名与内容不符" in e.value]
+    assert safe_name(name) == "[点我](e) __x__ _b_.exe"
+    assert md_escape(safe_name(name)) in error  # shown as stored, not as a link or bold
+    assert fresh_db.execute("SELECT count(*) FROM evidence_files").fetchone()[0] == 0

@@ -82,7 +82,7 @@ def _on_upload(identity, assessment_id: int, item_id: str, key: str) -> None:
             end_local_session("not_saved_signed_out")
             return
         except EvidenceRefused as exc:
-            messages.append(("error", tx(exc.text)))
+            messages.append(("error", md_escape(tx(exc.text))))  # names the file: user text
         except (NotFound, AccessDenied, ReadOnly):
             messages.append(("error", t("evidence_not_allowed")))
         else:
