@@ -27,9 +27,13 @@ PAGES = {
                ("app_pages/provider_queue.py", "page_queue", "📥"),
                ("app_pages/provider_review.py", "page_review", "🔍"),
                ("app_pages/result.py", "page_result", "📊"),
-               ("app_pages/ent_profile.py", "page_profile", "🏢")],
+               ("app_pages/ent_profile.py", "page_profile", "🏢"),
+               ("app_pages/providers_admin.py", "page_providers", "🤝"),
+               ("app_pages/audit_log.py", "page_audit", "📜")],
     "admin": [("app_pages/admin_users.py", "page_users", "👤"),
-              ("app_pages/admin_questionnaires.py", "page_questionnaires", "🗂️")],
+              ("app_pages/admin_questionnaires.py", "page_questionnaires", "🗂️"),
+              ("app_pages/providers_admin.py", "page_providers", "🤝"),
+              ("app_pages/audit_log.py", "page_audit", "📜")],
 }
 
 try:  # also when started as `streamlit run app.py`, not only through serve.py

@@ -186,3 +186,24 @@ def m060_review_rounds(db):
         pk=("round_id", "item_id"), not_null={"at"}, defaults={"revisit": 0},
         foreign_keys=[("round_id", "review_rounds", "id"), ("reviewer_id", "users", "id")],
     )
+
+
+@migrations()
+def m070_evidence_and_audit_append_only(db):
+    """Evidence files per assessment item (bytes on disk under their SHA-256, see evidence/storage.py),
+    an index for the audit view, and triggers that make the audit log append-only."""
+    # ON DELETE CASCADE: deleting a never-submitted draft (db/assessments.delete_draft) takes its
+    # attachment rows along; bytes no row refers to any more are left for evidence.storage to sweep.
+    db.execute(
+        "CREATE TABLE evidence_files (id INTEGER PRIMARY KEY, "
+        "assessment_id INTEGER NOT NULL REFERENCES assessments(id) ON DELETE CASCADE, "
+        "item_id TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL, kind TEXT NOT NULL, "
+        "mime TEXT NOT NULL, filename TEXT NOT NULL, uploaded_by INTEGER REFERENCES users(id), "
+        "uploaded_at TEXT NOT NULL)")
+    db["evidence_files"].create_index(["assessment_id", "item_id"])
+    db["evidence_files"].create_index(["sha256"])
+    db["audit_log"].create_index(["at"], if_not_exists=True)
+    db.execute("CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+               "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END")
+    db.execute("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+               "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END")

@@ -78,6 +78,11 @@ def _chart_strings(spec: str, out: list[str]) -> None:
     walk(json.loads(spec))
 
 
+def _only_style(body: str) -> bool:
+    body = (body or "").strip()
+    return body.startswith("<style>") and body.endswith("</style>") and body.count("<style>") == 1
+
+
 def visible_strings(at) -> list[str]:
     """Every string a user could read on the rendered page (main area and sidebar)."""
     out: list[str] = []
@@ -87,6 +92,8 @@ def visible_strings(at) -> list[str]:
         kind = getattr(node, "type", "")
         if str(getattr(proto, "id", "")).endswith("-lang"):
             pass  # the language switch reads "语言 / Language · 中文 · English" on purpose: findable by both
+        elif kind == "html" and _only_style(getattr(proto, "body", "")):
+            pass  # a style sheet (e.g. ui/evidence.localise_uploaders) is never shown as text
         elif kind == "code":
             pass  # a command to type verbatim (e.g. `python manage.py publish FILE`), not prose
         elif kind in ("dataframe", "arrow_data_frame", "table"):

@@ -20,6 +20,7 @@ from db.identity import AccessDenied, NotFound, SessionEnded
 from i18n import lang, t, tx
 from questionnaires.model import SCALE4, YES_NO, Question, Questionnaire, Section
 from ui.errors import safe_callback
+from ui.evidence import render_evidence_section
 from ui.review_notes import render_item_note
 from ui.text import local_time, md_escape
 
@@ -273,6 +274,7 @@ def render_question(ctx, question: Question, number: int, disabled: bool) -> Non
     if question.evidence:
         st.caption(t("evidence") + tx(question.evidence))
     render_item_note(ctx, qid)
+    render_evidence_section(ctx, qid, disabled)
     _show_message(qid, ctx, required_reason=bool(is_na))
 
 
