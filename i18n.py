@@ -709,6 +709,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "action_return": ("退回修改", "Return for revision"),
     "action_verify": ("核验通过", "Verify"),
     "action_review_item": ("审核题目", "Review item"),
+    "action_resubmit": ("重新提交评估", "Resubmit assessment"),
+    "action_review_comment": ("填写核验意见", "Review comment"),
+    "action_review_open": ("开始核验", "Open review"),
+    "action_rescore": ("按新规则重新计分", "Re-score under a new rule"),
     "action_other": ("其他操作", "Other action"),
 }
 

@@ -22,6 +22,7 @@ from questionnaires.conditions import visibility
 from questionnaires.model import SCALE4, YES_NO, Question
 from ui.common import assessment_id_from_url, assessment_link_is_bad, status_label
 from ui.errors import safe_callback
+from ui.evidence import render_evidence_list
 from ui.question_widgets import db_error_message
 from ui.text import local_time, md_escape
 
@@ -174,6 +175,7 @@ def render_item(question: Question, number: int) -> None:
         st.markdown(t("rv_answer") + shown)
         if question.evidence:
             st.caption(t("evidence") + tx(question.evidence))
+        render_evidence_list(db, identity, aid, question.id)  # the enterprise's files; access checked in db/
         if item.get("action") == "confirm":
             st.caption("✓ " + t("rv_state_confirm") + " · " +
                        t("rv_by", who=md_escape(item.get("reviewer_name")), when=local_time(item.get("at"))))
