@@ -41,11 +41,13 @@ BUDGET_P99_MS = 100.0
 
 
 def choice_items() -> list[tuple[str, tuple[str, ...]]]:
-    """(item id, option ids) of every single-choice question of the full questionnaire."""
+    """(item id, answer values) of every scale and single-choice question of the full questionnaire (243)."""
     from questionnaires import registry
+    from questionnaires.answers import SCALE4
 
     q = registry.latest(QUESTIONNAIRE)
-    return [(qq.id, qq.option_ids) for s in q.sections for qq in s.questions if len(qq.option_ids) >= 2]
+    return [(qq.id, tuple(SCALE4) if qq.type == "scale4" else qq.option_ids)
+            for s in q.sections for qq in s.questions if qq.type == "scale4" or len(qq.option_ids) >= 2]
 
 
 def prepare(path: str, writers: int) -> list[tuple[str, int]]:

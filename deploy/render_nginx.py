@@ -8,8 +8,9 @@ Without --trial it prints a site file for Debian's nginx (http context: include 
 sites-enabled/). With --trial DIR it writes DIR/nginx.conf, a complete configuration that keeps its
 pid, logs and temp files in DIR, for `nginx -p DIR -c DIR/nginx.conf` (deploy/trial.sh, the tests).
 
-The Content-Security-Policy allows Streamlit's one inline script by its SHA-256, computed here
-from the installed Streamlit's index.html: re-render after upgrading Streamlit (deploy/README.md).
+The Content-Security-Policy allows Streamlit's one inline script and the app's sign-in redirect
+script by their SHA-256, computed here from the installed Streamlit's index.html and auth.py:
+re-render after upgrading Streamlit or changing auth.NAVIGATE_JS (deploy/README.md).
 """
 
 from __future__ import annotations
@@ -33,14 +34,26 @@ def inline_script_hashes() -> list[str]:
 
     html = (Path(streamlit.__file__).parent / "static" / "index.html").read_text(encoding="utf-8")
     bodies = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, re.S)
-    return [f"'sha256-{base64.b64encode(hashlib.sha256(b.encode()).digest()).decode()}'" for b in bodies]
+    return [_sha256_source(b) for b in bodies]
+
+
+def _sha256_source(script: str) -> str:
+    return f"'sha256-{base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()}'"
+
+
+def app_script_hashes() -> list[str]:
+    """The app's own fixed inline script: the sign-in/sign-out redirect (auth.NAVIGATE_JS)."""
+    sys.path.insert(0, str(HERE.parent))
+    from auth import NAVIGATE_JS
+
+    return [_sha256_source(NAVIGATE_JS)]
 
 
 def content_security_policy() -> str:
     """A policy Streamlit 1.67 renders under (checked in Chromium by tests/browser/test_proxy.py)."""
     return "; ".join([
         "default-src 'self'",
-        "script-src " + " ".join(["'self'", *inline_script_hashes()]),
+        "script-src " + " ".join(["'self'", *inline_script_hashes(), *app_script_hashes()]),
         "style-src 'self' 'unsafe-inline'",  # Streamlit styles its components at run time (emotion)
         "img-src 'self' data: blob:",
         "font-src 'self' data:",
