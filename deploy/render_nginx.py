@@ -53,7 +53,9 @@ def content_security_policy() -> str:
     """A policy Streamlit 1.67 renders under (checked in Chromium by tests/browser/test_proxy.py)."""
     return "; ".join([
         "default-src 'self'",
-        "script-src " + " ".join(["'self'", *inline_script_hashes(), *app_script_hashes()]),
+        # 'wasm-unsafe-eval' lets the page compile WebAssembly (Streamlit's frontend does, seen as a
+        # "script-src wasm-eval" violation in Chromium); it does not allow JavaScript eval.
+        "script-src " + " ".join(["'self'", "'wasm-unsafe-eval'", *inline_script_hashes(), *app_script_hashes()]),
         "style-src 'self' 'unsafe-inline'",  # Streamlit styles its components at run time (emotion)
         "img-src 'self' data: blob:",
         "font-src 'self' data:",

@@ -140,6 +140,14 @@ def _cookie(page, name: str) -> dict:
     return next(c for c in page.context.cookies() if c["name"] == name and c["value"])
 
 
+def _choose(page, label: str) -> None:
+    option = page.locator('[data-testid="stRadioOption"]', has_text=label)
+    expect(option).to_be_visible(timeout=TIMEOUT)
+    option.click()
+    expect(page.get_by_role("radio", name=label)).to_be_checked(timeout=TIMEOUT)
+    wait_idle(page)
+
+
 def test_failover_keeps_the_user_signed_in_and_every_answer(cluster, https_page):
     holder, start = cluster
     db = holder["db"]
@@ -156,8 +164,8 @@ def test_failover_keeps_the_user_signed_in_and_every_answer(cluster, https_page)
 
     page.goto(f"{proxy.url}/ent_fill?a={aid}&s=platform")
     wait_idle(page)
-    page.get_by_role("radio", name="使用第三方平台").check()
-    page.get_by_role("radio", name="省级工业互联网平台").check()
+    _choose(page, "使用第三方平台")
+    _choose(page, "省级工业互联网平台")
     for _ in range(100):
         if _stored(db, aid, "platform_tier"):
             break
@@ -177,7 +185,7 @@ def test_failover_keeps_the_user_signed_in_and_every_answer(cluster, https_page)
     wait_idle(page)
     expect(page.get_by_role("radio", name="使用第三方平台")).to_be_checked()
     expect(page.get_by_role("radio", name="省级工业互联网平台")).to_be_checked()
-    page.get_by_role("radio", name="行业或区域平台").check()
+    _choose(page, "行业或区域平台")
     for _ in range(100):
         stored = _stored(db, aid, "platform_tier")
         if stored and json.loads(stored[0]) == "industry":
@@ -205,7 +213,9 @@ def test_headers_metrics_and_csp_with_charts(cluster, https_page):
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"] == "same-origin"
     csp = headers["content-security-policy"]
-    assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp
+    script_src = next(d for d in csp.split(";") if d.strip().startswith("script-src")).split()
+    assert "'unsafe-eval'" not in script_src and "'unsafe-inline'" not in script_src, script_src
     assert api.get(proxy.url + "/_stcore/metrics").status == 403
     assert api.get(proxy.url + "/_stcore/health").status == 200
 
