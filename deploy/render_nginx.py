@@ -25,7 +25,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 TEMPLATE = HERE / "nginx" / "zibo.conf.template"
-MAX_UPLOAD_MB = 50  # .streamlit/config.toml server.maxUploadSize; the proxy allows a little more (multipart)
+def max_upload_mb() -> int:
+    """server.maxUploadSize from .streamlit/config.toml (Streamlit's default 200 if absent)."""
+    import tomllib
+
+    config = tomllib.loads((HERE.parent / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    return int(config.get("server", {}).get("maxUploadSize", 200))
 
 
 def inline_script_hashes() -> list[str]:
@@ -79,7 +84,7 @@ def render_site(ports: list[int], server_name: str, cert: str, key: str, listen:
                     f"    return 301 https://$host$request_uri;\n}}\n")
     values = {"UPSTREAMS": upstreams, "SERVER_NAME": server_name, "CERT": cert, "KEY": key, "LISTEN": listen,
               "HTTP_REDIRECT": redirect, "CSP": content_security_policy(), "ACCESS_LOG": access_log,
-              "MAX_BODY": f"{MAX_UPLOAD_MB + 5}m"}
+              "MAX_BODY": f"{max_upload_mb() + 5}m"}  # a little more than the app allows: multipart overhead
     return re.sub(r"@@(\w+)@@", lambda m: values[m.group(1)], text)
 
 
