@@ -3,6 +3,7 @@
 - sign in and answer through the proxy; kill the process that served the browser; the user goes on
   on the other process, still signed in, with every answer kept (HttpOnly cookie + DB-backed session);
 - the session cookie is Secure (X-Forwarded-Proto from the trusted proxy) and HttpOnly;
+- an upload (roster import) and data tables work through the proxy;
 - the proxy's security headers are on every response, /_stcore/metrics is refused, and no
   Content-Security-Policy violation happens on the sign-in, fill and results pages (charts included).
 """
@@ -226,4 +227,25 @@ def test_headers_metrics_and_csp_with_charts(cluster, https_page):
     charts = page.locator('[data-testid="stVegaLiteChart"]')
     expect(charts).to_have_count(2, timeout=TIMEOUT)
     expect(charts.first.locator("canvas, svg").first).to_be_visible(timeout=TIMEOUT)
+    assert _violations(page) == []
+
+
+def test_upload_and_tables_through_the_proxy(cluster, https_page):
+    """A file upload (PUT /_stcore/upload_file with the XSRF cookie) and data tables work behind nginx and its CSP."""
+    _holder, start = cluster
+    _servers, proxy = start()
+    page = https_page
+    sign_in(page, proxy.url, "bureau1")
+    page.get_by_role("link", name="工业互联网应用率").click()
+    wait_idle(page)
+    page.get_by_role("tab", name="规上企业名录导入").click()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(ROOT / "docs" / "sample-roster.csv"))
+    wait_idle(page)
+    expect(page.get_by_text("文件检查通过，可以导入。")).to_be_visible(timeout=TIMEOUT)
+    page.get_by_role("button", name="导入 20 家企业").click()
+    wait_idle(page)
+    expect(page.get_by_text(re.compile(r"20 家企业"))).to_be_visible(timeout=TIMEOUT)
+    page.get_by_role("tab", name="指标").click()
+    expect(page.get_by_text("6 / 20 家已有评估结果")).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible(timeout=TIMEOUT)
     assert _violations(page) == []
