@@ -19,10 +19,12 @@ python3 -c "import bootstrap; bootstrap.ensure_ready()"   # migrate once, before
 
 pids=()
 cleanup() {
+  trap - EXIT INT TERM
   nginx -p "$dir" -c "$dir/nginx.conf" -s quit 2>/dev/null || true
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   echo "stopped; files left in $dir"
+  exit 0
 }
 trap cleanup EXIT INT TERM
 
