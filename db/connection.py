@@ -2,14 +2,23 @@
 
 Streamlit runs every rerun in a new thread, and a sqlite3 connection refuses to be used
 from another thread, so connections are never shared across threads (engineering.md §5).
+
+Writers queue in two places (docs/performance.md, "Write path under load"): the threads of one
+process in a first-come-first-served lock per database file, and the processes sharing the file
+in a short jittered retry of BEGIN IMMEDIATE. SQLite's own busy handler polls with sleeps that
+grow to 100 ms and serves nobody in order, so under 50 writers some waited past the 10 s busy
+timeout and failed with "database is locked" (p99 434 ms, max 10 s before this change).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import random
 import sqlite3
 import threading
+import time
+from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +28,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB_PATH = REPO_ROOT / "data" / "zibo.db"
 DEMO_DB_PATH = REPO_ROOT / "data" / "zibo-demo.db"
 BUSY_TIMEOUT_MS = 10_000
+WRITE_WAIT_S = BUSY_TIMEOUT_MS / 1000  # longest a writer waits for the write lock before giving up
+# Switches for bench/bench_writers.py --variant (measuring the alternatives); both on in the app.
+PROCESS_WRITE_LOCK = True
+BEGIN_RETRY = True
+RETRY_FIRST_S = 0.0005  # jittered back-off between BEGIN IMMEDIATE attempts: up to 0.5 ms, doubling…
+RETRY_CAP_S = 0.008  # …to at most 8 ms, so a freed lock is noticed within a few ms
 
 _local = threading.local()
 _bootstrapped: set[str] = set()
@@ -94,21 +109,104 @@ def _create_private(path: str) -> None:
         os.chmod(path, 0o600)
 
 
+class FifoLock:
+    """A lock handed to waiting threads in arrival order (threading.Lock lets a releasing thread barge back in)."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiters: deque[threading.Event] = deque()
+        self._held = False
+        self.owner: int | None = None
+
+    def acquire(self, timeout: float) -> bool:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                self.owner = threading.get_ident()
+                return True
+            turn = threading.Event()
+            self._waiters.append(turn)
+        if not turn.wait(timeout):
+            with self._mutex:
+                if not turn.is_set():  # not handed over while timing out
+                    self._waiters.remove(turn)
+                    return False
+        self.owner = threading.get_ident()
+        return True
+
+    def release(self) -> None:
+        with self._mutex:
+            self.owner = None
+            if self._waiters:
+                self._waiters.popleft().set()  # ownership passes directly; _held stays True
+            else:
+                self._held = False
+
+
+_write_locks: dict[str, FifoLock] = {}
+_write_locks_guard = threading.Lock()
+
+
+def _write_lock(db: sqlite_utils.Database) -> FifoLock | None:
+    """This process's writer queue for the database file behind ``db`` (None for in-memory databases)."""
+    file = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    if not file:
+        return None
+    with _write_locks_guard:
+        return _write_locks.setdefault(file, FifoLock())
+
+
+def _begin_immediate(db: sqlite_utils.Database, deadline: float) -> None:
+    """BEGIN IMMEDIATE, retried with jittered back-off while another process holds the write lock."""
+    if not BEGIN_RETRY:
+        db.conn.execute("BEGIN IMMEDIATE")
+        return
+    db.conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        ceiling = RETRY_FIRST_S
+        while True:
+            try:
+                db.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise
+            time.sleep(random.uniform(0, ceiling))
+            ceiling = min(ceiling * 2, RETRY_CAP_S)
+    finally:
+        db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
 @contextlib.contextmanager
 def write_txn(db: sqlite_utils.Database):
     """A write transaction that takes the write lock up front (BEGIN IMMEDIATE).
 
     A deferred BEGIN that reads first and writes later fails with "database is locked"
-    under concurrent writers without waiting for busy_timeout; IMMEDIATE waits.
+    under concurrent writers without waiting for busy_timeout; IMMEDIATE waits. Threads of
+    this process wait their turn in a FIFO lock first; across processes BEGIN IMMEDIATE is
+    retried with short jittered sleeps. Either wait gives up after WRITE_WAIT_S with
+    sqlite3.OperationalError("database is locked"), as SQLite itself would.
     """
-    db.conn.execute("BEGIN IMMEDIATE")
+    deadline = time.monotonic() + WRITE_WAIT_S
+    lock = _write_lock(db) if PROCESS_WRITE_LOCK else None
+    if lock is not None and lock.owner == threading.get_ident():
+        lock = None  # a nested write on another connection of this thread: leave it to SQLite, as before
+    if lock is not None and not lock.acquire(WRITE_WAIT_S):
+        raise sqlite3.OperationalError("database is locked (this process's writers queued too long)")
     try:
-        yield db
-    except BaseException:
-        db.conn.execute("ROLLBACK")
-        raise
-    else:
-        db.conn.execute("COMMIT")
+        _begin_immediate(db, deadline)
+        try:
+            yield db
+        except BaseException:
+            db.conn.execute("ROLLBACK")
+            raise
+        else:
+            db.conn.execute("COMMIT")
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def forget_connections() -> None:

@@ -1,0 +1,229 @@
+"""50 concurrent writers saving answers through the real write path; latency, errors and lost writes.
+
+    python3 bench/bench_writers.py [--writers 50] [--seconds 20] [--processes 1] [--think-ms 0] [--variant current]
+
+Each writer is a thread with its own SQLite connection (as a Streamlit rerun has), signed in as
+its own enterprise user (a real session token, so every save re-checks the session inside its
+transaction) and saves answers to its own open assessment of the full questionnaire with
+``db.assessments.save_answer`` — the function the fill page calls. ``--processes P`` spreads the
+writers over P processes on the same database file, as several app processes behind nginx do.
+
+Reported: saves, throughput, p50/p95/p99/max latency of one save, errors (any exception or any
+outcome other than "saved"), and lost writes: afterwards every item's stored revision must equal
+the number of saves acknowledged for it and hold the last acknowledged value. Budget (issue 8 §5):
+p95 ≤ 20 ms, p99 ≤ 100 ms, zero errors, zero lost writes; the exit status is 1 when it is missed.
+
+``--variant`` measures the alternatives of db/connection.py's write_txn side by side:
+``current`` (the code as it is), ``busy-only`` (the landed code: no process lock, no retry, only
+SQLite's 10 s busy handler), ``retry-only`` (jittered BEGIN IMMEDIATE retry, no process lock),
+``lock-only`` (process lock, SQLite's busy handler across processes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+QUESTIONNAIRE = "cmmm_full"
+BUDGET_P95_MS = 20.0
+BUDGET_P99_MS = 100.0
+
+
+def choice_items() -> list[tuple[str, tuple[str, ...]]]:
+    """(item id, answer values) of every scale and single-choice question of the full questionnaire (243)."""
+    from questionnaires import registry
+    from questionnaires.answers import SCALE4
+
+    q = registry.latest(QUESTIONNAIRE)
+    return [(qq.id, tuple(SCALE4) if qq.type == "scale4" else qq.option_ids)
+            for s in q.sections for qq in s.questions if qq.type == "scale4" or len(qq.option_ids) >= 2]
+
+
+def prepare(path: str, writers: int) -> list[tuple[str, int]]:
+    """A demo-mode database with one enterprise, user, session and open assessment per writer.
+
+    Returns (session token, assessment id) per writer.
+    """
+    os.environ["ZB_DB_PATH"] = path
+    os.environ["ZB_DEMO"] = "1"
+    from bootstrap import ensure_ready
+    from db import users
+    from db.assessments import start_assessment
+    from db.connection import write_txn
+    from db.enterprises import create_enterprise
+    from demo import demo_credit_code
+    from questionnaires import registry
+
+    db = ensure_ready(path)
+    q = registry.latest(QUESTIONNAIRE)
+    out = []
+    for i in range(writers):
+        with write_txn(db):
+            eid = create_enterprise(db, demo_credit_code("zhangdian", f"MA3C{i:05d}"), f"压测企业{i}（演示）",
+                                    "zhangdian", "26", is_demo=True, production_type="discrete", employees=100,
+                                    revenue_wan="1000", contact_name="测试", contact_phone="0533-2180001")
+            uid = users.create_user(db, f"bench{i}", "bench-password-1", "enterprise", f"压测{i}",
+                                    enterprise_id=eid, is_demo=True)
+            token = users.open_session(db, users.Identity(uid, f"bench{i}", "enterprise", enterprise_id=eid))
+        identity = users.resume_session(db, token, users.idle_minutes())
+        aid, _ = start_assessment(db, identity, q.id, q.version)
+        out.append((token, aid))
+    return out
+
+
+def apply_variant(variant: str) -> None:
+    from db import connection
+
+    if variant in ("busy-only", "retry-only"):
+        connection.PROCESS_WRITE_LOCK = False
+    if variant in ("busy-only", "lock-only"):
+        connection.BEGIN_RETRY = False
+
+
+def run_writers(path: str, sessions: list[tuple[str, int]], seconds: float, variant: str, start_at: float,
+                think: float = 0.0):
+    """Run one thread per session until the deadline; returns (latencies, errors, acknowledged)."""
+    os.environ["ZB_DB_PATH"] = path
+    os.environ["ZB_DEMO"] = "1"
+    apply_variant(variant)
+    from db import users
+    from db.assessments import save_answer
+    from db.connection import forget_connections, get_db
+
+    items = choice_items()
+    latencies: list[float] = []
+    errors: Counter = Counter()
+    acknowledged: dict[tuple[int, str], tuple[int, str]] = {}  # (assessment, item) -> (saves, last value)
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(sessions))
+
+    def writer(k: int, token: str, aid: int) -> None:
+        db = get_db(path)
+        identity = users.resume_session(db, token, users.idle_minutes())
+        mine_lat, mine_err, revs, last = [], Counter(), {}, {}
+        barrier.wait()
+        while time.time() < start_at:
+            time.sleep(0.001)
+        deadline = start_at + seconds
+        n = k  # writers start at different items
+        while time.time() < deadline:
+            item, options = items[n % len(items)]
+            rev = revs.get(item, 0)
+            value = options[(rev + 1) % len(options)]  # always a change
+            t0 = time.perf_counter()
+            try:
+                outcome = save_answer(db, identity, aid, item, value, expected_rev=rev)
+            except Exception as exc:  # every failure counts; the budget is zero
+                mine_err[f"{type(exc).__name__}: {exc}"] += 1
+            else:
+                mine_lat.append(time.perf_counter() - t0)
+                if outcome.status == "saved":
+                    revs[item] = rev + 1
+                    last[item] = value
+                else:
+                    mine_err[f"outcome {outcome.status}"] += 1
+            n += 1
+            if think:
+                time.sleep(random.uniform(0.5 * think, 1.5 * think))
+        forget_connections()
+        with lock:
+            latencies.extend(mine_lat)
+            errors.update(mine_err)
+            for item, r in revs.items():
+                acknowledged[(aid, item)] = (r, last[item])
+
+    threads = [threading.Thread(target=writer, args=(k, tok, aid)) for k, (tok, aid) in enumerate(sessions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors, acknowledged
+
+
+def _worker(args):
+    return run_writers(*args)
+
+
+def lost_writes(path: str, acknowledged: dict[tuple[int, str], tuple[int, str]]) -> int:
+    """Acknowledged saves missing afterwards: revision lower than the count, or another value."""
+    import json
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    stored = {(a, i): (rev, json.loads(v) if v is not None else None)
+              for a, i, rev, v in conn.execute("SELECT assessment_id, item_id, rev, value FROM answers")}
+    conn.close()
+    lost = 0
+    for key, (saves, value) in acknowledged.items():
+        rev, got = stored.get(key, (0, None))
+        if rev != saves or got != value:
+            lost += max(1, saves - rev)
+    return lost
+
+
+def pct(sorted_values: list[float], p: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    k = min(len(sorted_values) - 1, max(0, round(p / 100 * len(sorted_values)) - 1))
+    return sorted_values[k]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--writers", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--processes", type=int, default=1)
+    ap.add_argument("--variant", choices=("current", "busy-only", "retry-only", "lock-only"), default="current")
+    ap.add_argument("--think-ms", type=float, default=0.0,
+                    help="pause between one writer's saves (uniform 0.5–1.5×; 0 = back to back, a closed loop)")
+    ap.add_argument("--db", help="database file to create (default: a new temp dir)")
+    args = ap.parse_args(argv)
+
+    path = args.db or str(Path(tempfile.mkdtemp(prefix="zb-bench-")) / "bench.db")
+    sessions = prepare(path, args.writers)
+    from db.connection import forget_connections
+
+    forget_connections()
+    start_at = time.time() + 1.0 + 0.5 * args.processes
+    if args.processes == 1:
+        results = [run_writers(path, sessions, args.seconds, args.variant, start_at, args.think_ms / 1000)]
+    else:
+        chunks = [sessions[i::args.processes] for i in range(args.processes)]
+        with mp.get_context("spawn").Pool(args.processes) as pool:
+            start_at = time.time() + 3.0 + args.processes
+            results = pool.map(_worker, [(path, c, args.seconds, args.variant, start_at, args.think_ms / 1000) for c in chunks])
+    latencies = sorted(x for r in results for x in r[0])
+    errors: Counter = Counter()
+    acknowledged: dict = {}
+    for _, e, a in results:
+        errors.update(e)
+        acknowledged.update(a)
+    lost = lost_writes(path, acknowledged)
+    n = len(latencies)
+    ms = [x * 1000 for x in latencies]
+    p50, p95, p99 = pct(ms, 50), pct(ms, 95), pct(ms, 99)
+    print(f"variant {args.variant}: {args.writers} writers in {args.processes} process(es), {args.seconds:g} s, "
+          f"think {args.think_ms:g} ms, synchronous=FULL, WAL; database {path}")
+    print(f"saves {n}, throughput {n / args.seconds:.0f}/s, latency ms p50 {p50:.2f} p95 {p95:.2f} "
+          f"p99 {p99:.2f} max {max(ms, default=float('nan')):.1f} mean {statistics.fmean(ms) if ms else 0:.2f}")
+    n_err = sum(errors.values())
+    print(f"errors {n_err}" + "".join(f"\n  {c} × {m}" for m, c in errors.most_common(5)))
+    print(f"acknowledged {sum(s for s, _ in acknowledged.values())}, lost writes {lost}")
+    ok = p95 <= BUDGET_P95_MS and p99 <= BUDGET_P99_MS and n_err == 0 and lost == 0 and n > 0
+    print("within budget (p95 ≤ 20 ms, p99 ≤ 100 ms, 0 errors, 0 lost)" if ok else "OVER BUDGET")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
