@@ -145,10 +145,11 @@ def _answer(row) -> StoredAnswer:
                         row["na_reason"], row["rev"], row["updated_by_name"], row["updated_at"])
 
 
-def _answers(db, assessment_id: int) -> dict[str, StoredAnswer]:
+def _answers(db, assessment_id: int, item_id: str | None = None) -> dict[str, StoredAnswer]:
+    only = " AND x.item_id = ?" if item_id is not None else ""
     return {r["item_id"]: _answer(r) for r in db.query(
         "SELECT x.*, u.display_name AS updated_by_name FROM answers x LEFT JOIN users u ON u.id = x.updated_by "
-        "WHERE x.assessment_id = ?", [assessment_id])}
+        f"WHERE x.assessment_id = ?{only}", [assessment_id] + ([item_id] if item_id is not None else []))}
 
 
 def load_answers(db, identity: Identity, assessment_id: int) -> dict[str, StoredAnswer]:
@@ -178,7 +179,9 @@ def save_answer(db, identity: Identity, assessment_id: int, item_id: str, value:
     with write_txn(db):
         ensure_live(db, identity)
         _writable(db, identity, assessment_id)
-        current = _answers(db, assessment_id)
+        # The whole assessment is read only when a consistency check needs it: inside the write lock
+        # every row read is time other writers wait (bench/bench_writers.py).
+        current = _answers(db, assessment_id) if validate is not None else _answers(db, assessment_id, item_id)
         existing = current.get(item_id)
         rev = existing.rev if existing else 0
         if existing and existing.value == value and existing.na_reason == na_reason:
