@@ -15,6 +15,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
+from db.enterprises import PRODUCTION_TYPES, PROFILE_FIELDS
 from i18n import STRINGS
 from reference import district_label, industry_label
 from reports.charts import NoCjkFont
@@ -131,6 +132,16 @@ def build_pdf(ex: Explanation, ctx: ReportContext, charts_png: tuple[bytes, ...]
         profile.append((say("industry", lang), industry_label(enterprise["industry_code"])))
     if enterprise.get("above_scale") is not None:
         profile.append((say("above_scale", lang), say("yes" if enterprise["above_scale"] else "no", lang)))
+    # The rest of the company profile (issue 9 §1), as far as it is filled in.
+    if enterprise.get("production_type") in PRODUCTION_TYPES:
+        zh, en = PRODUCTION_TYPES[enterprise["production_type"]]
+        profile.append((PROFILE_FIELDS["production_type"].get(lang), en if lang == "en" else zh))
+    for field in ("employees", "revenue_wan"):
+        if enterprise.get(field) not in (None, ""):
+            profile.append((PROFILE_FIELDS[field].get(lang), str(enterprise[field])))
+    contact = " ".join(str(enterprise[f]) for f in ("contact_name", "contact_phone") if enterprise.get(f))
+    if contact:
+        profile.append((PROFILE_FIELDS["contact_name"].get(lang), contact))
     table(profile, (45, 125), header=False)
 
     heading(say("pdf_result", lang))

@@ -17,7 +17,8 @@ from tests.test_results_data import full_answers
 
 STORED_AT = "2026-03-01T02:30:00+00:00"  # 10:30 in Asia/Shanghai
 ENTERPRISE = {"name": "淄博华盛新材料有限公司", "credit_code": "91370303MA3C4D1K2X", "district": "zhangdian",
-              "industry_code": "26"}
+              "industry_code": "26", "production_type": "process", "employees": 320, "revenue_wan": "18500.5",
+              "contact_name": "王工", "contact_phone": "13800000000"}
 
 
 def stored(questionnaire, answers, na=None) -> dict:
@@ -213,6 +214,7 @@ def test_pdf_text_has_name_level_and_first_next_step(pdf_bytes, full_ex):
     assert "【自评】" in text and "91370303MA3C4D1K2X" in text
     assert f"第1页/共{len(reader.pages)}页" in text
     assert "2025.1" in text  # scoring version
+    assert "流程型制造" in text and "18500.5" in text and "王工13800000000" in text  # the company profile
 
 
 def test_pdf_embeds_its_font(pdf_bytes):
