@@ -1,9 +1,11 @@
-"""Router only: sign-in gate, language switch and the pages of the signed-in role."""
+"""Router only: sign-in gate, forced password change, language switch and the pages of the signed-in role."""
+
+from pathlib import Path
 
 import streamlit as st
 
-from auth import current_identity, emit_pending_cookie, sign_out
-from bootstrap import demo_enabled
+from auth import current_identity, emit_pending_redirect, sign_out
+from bootstrap import DatabaseModeError, check_served_address, demo_enabled
 from i18n import t
 
 st.set_page_config(page_title=t("app_title"), page_icon="🏭", layout="wide")
@@ -23,28 +25,48 @@ PAGES = {
               ("app_pages/admin_questionnaires.py", "page_questionnaires", "🗂️")],
 }
 
+try:  # also when started as `streamlit run app.py`, not only through serve.py
+    check_served_address(st.get_option("server.address"))
+except DatabaseModeError:
+    st.error(t("demo_public_refused"))
+    st.stop()
+
 identity = current_identity()
-emit_pending_cookie()
+emit_pending_redirect()
 
 with st.sidebar:
     st.radio(t("language"), ["zh", "en"], key="lang", horizontal=True,
              format_func={"zh": "中文", "en": "English"}.get)
     if identity is not None:
-        st.markdown(f"**{identity.display_name}**  \n{t('role_' + identity.role)}")
+        st.text(identity.display_name)  # user-written: shown as text, never as Markdown
+        st.caption(t("role_" + identity.role))
         if st.button(t("sign_out"), key="sign_out"):
             sign_out()
             st.rerun()
     if demo_enabled():
         st.info(t("demo_banner"))
 
+# Every page path any role has: an anonymous visitor (or one who must change the password) who
+# follows a deep link gets the sign-in (or password) page under that path, so the link, query
+# included, is still there to return to, instead of Streamlit's "page not found" box.
+KNOWN_PATHS = sorted({Path(path).stem for role_pages in PAGES.values() for path, _, _ in role_pages}
+                     | {"account", "login"})
+
+
+def _gate(script: str, title: str) -> list:
+    # The default page is served at "/" only (its own url_path is never matched), hence "gate".
+    return [st.Page(script, title=title, url_path="gate", default=True)] + [
+        st.Page(script, title=title, url_path=p) for p in KNOWN_PATHS]
+
+
 if identity is None:
-    pages = [st.Page("app_pages/login.py", title=t("login_title"), url_path="login", default=True)]
-    nav = st.navigation(pages, position="hidden")
-elif st.session_state.get("must_change_password"):
-    nav = st.navigation([st.Page("app_pages/account.py", title=t("change_password"), default=True)])
+    nav = st.navigation(_gate("app_pages/login.py", t("login_title")), position="hidden")
+elif identity.must_change_password:  # read from the database on every rerun: no reload or deep link skips it
+    nav = st.navigation(_gate("app_pages/account.py", t("change_password")), position="hidden")
 else:
     pages = [st.Page(path, title=t(title), icon=icon, default=(i == 0))
              for i, (path, title, icon) in enumerate(PAGES[identity.role])]
     pages.append(st.Page("app_pages/account.py", title=t("change_password"), icon="🔑"))
     nav = st.navigation(pages)
+    st.session_state["_last_page"] = nav.url_path
 nav.run()

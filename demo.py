@@ -1,6 +1,7 @@
 """The demo data set: clearly marked enterprises, a provider, one account per role, some results.
 
-Every demo record carries is_demo = 1 and "（演示）" in its name. Turn it off with ZB_DEMO=0.
+Every demo record carries is_demo = 1 and "（演示）" in its name. Only ever seeded into a database
+made in demo mode (ZB_DEMO=1, settings 'mode' = 'demo'); a production database refuses it.
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ def demo_credit_code(district: str, body: str) -> str:
 def seed_demo(db) -> bool:
     """Insert the demo data set once; returns False when it is already there."""
     with write_txn(db):
+        mode = db.execute("SELECT value FROM settings WHERE key = 'mode'").fetchone()
+        if mode is None or mode[0] != "demo":
+            raise RuntimeError("refusing to seed demo accounts into a database not made in demo mode")
         if db.execute("SELECT 1 FROM settings WHERE key = 'demo_seeded'").fetchone():
             return False
         db.execute("INSERT INTO settings (key, value) VALUES ('demo_seeded', '1')")

@@ -410,6 +410,37 @@ STRINGS: dict[str, tuple[str, str]] = {
     "res_pdf_unavailable": ("暂时无法生成 PDF 报告：{why}", "The PDF report cannot be made now: {why}"),
     "res_level_short": ("第{n}级", "Level {n}"),
     "wb_level_n": ("第{n}级得分", "Level {n} score"),
+    # --- auth ---
+    "throttled": ("登录尝试过于频繁，请于 {at}（北京时间）后再试。",
+                  "Too many sign-in attempts; please try again after {at} (Beijing time)."),
+    "not_saved_signed_out": ("您的登录已结束（已退出、超时或账号被停用），刚才的操作未保存。请重新登录，登录后将回到原页面。",
+                             "Your session has ended (signed out, timed out or account deactivated); what you just "
+                             "did was NOT saved. Please sign in again; you will return to the same page."),
+    "redirect_continue": ("继续", "Continue"),
+    "demo_public_refused": ("演示数据库不能在公网地址上提供服务。请改用 127.0.0.1，或明确设置 ZB_ALLOW_DEMO_PUBLIC=1。",
+                            "A demo database is not served on a public address. Use 127.0.0.1, or set "
+                            "ZB_ALLOW_DEMO_PUBLIC=1 explicitly."),
+    "user_status": ("状态", "Status"),
+    "user_active": ("启用", "Active"),
+    "user_inactive": ("已停用", "Deactivated"),
+    "user_demo": ("演示账号", "Demo account"),
+    "manage_user": ("管理账号", "Manage an account"),
+    "deactivate": ("停用账号", "Deactivate"),
+    "reactivate": ("重新启用账号", "Reactivate"),
+    "deactivated": ("账号 {user} 已停用，其所有登录已结束。", "Account {user} deactivated; all its sessions ended."),
+    "reactivated": ("账号 {user} 已重新启用。", "Account {user} reactivated."),
+    "issue_otp": ("发放一次性密码", "Issue a one-time password"),
+    "otp_issued": ("已为 {user} 发放一次性密码，其所有登录已结束。", "One-time password issued for {user}; all its "
+                   "sessions ended."),
+    "otp_shown_once": ("{user} 的一次性密码如下，仅显示这一次；请当面或通过安全渠道告知本人，首次登录时须修改。",
+                       "The one-time password of {user}, shown only this once; hand it over safely. It must be "
+                       "changed at first sign-in."),
+    "binding": ("绑定的企业/服务商", "Bound enterprise / provider"),
+    "save_binding": ("保存绑定", "Save binding"),
+    "binding_saved": ("{user} 的绑定已修改，其所有登录已结束。", "Binding of {user} changed; all its sessions ended."),
+    "new_user_must_change": ("新用户首次登录时须修改此密码。", "The new user must change this password at first sign-in."),
+    "created_user": ("已创建用户 {user}。", "User {user} created."),
+
 }
 
 

@@ -2,6 +2,8 @@
 
     python manage.py create-user USERNAME ROLE [--enterprise-code CODE] [--provider NAME] [--name NAME]
     python manage.py reset-password USERNAME
+    python manage.py one-time-password USERNAME     (prints a new password, to be changed at first sign-in)
+    python manage.py deactivate USERNAME | reactivate USERNAME
     python manage.py publish questionnaires/FILE.yaml [...]
     python manage.py rescore [--questionnaire ID]
 
@@ -24,7 +26,7 @@ def _password() -> str:
     pw = os.environ.get("ZB_NEW_PASSWORD") or getpass.getpass("new password: ")
     problem = password_problem(pw)
     if problem:
-        sys.exit(f"password too weak: {problem}")
+        sys.exit(f"password too weak: {problem.en} / 密码太弱：{problem.zh}")
     return pw
 
 
@@ -85,6 +87,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--name", default="")
     p = sub.add_parser("reset-password")
     p.add_argument("username")
+    for name in ("one-time-password", "deactivate", "reactivate"):
+        p = sub.add_parser(name)
+        p.add_argument("username")
     p = sub.add_parser("publish")
     p.add_argument("files", nargs="+")
     p = sub.add_parser("rescore")
@@ -103,7 +108,7 @@ def main(argv: list[str]) -> int:
         return 0
 
     db = ensure_ready()
-    from db.users import UserError, create_user, set_password
+    from db.users import UserError, create_user, issue_one_time_password, set_active, set_password
     try:
         if args.command == "create-user":
             enterprise_id = provider_id = None
@@ -128,6 +133,16 @@ def main(argv: list[str]) -> int:
         elif args.command == "reset-password":
             set_password(db, args.username, _password(), must_change=True)
             print(f"password of {args.username} reset; open sessions revoked")
+        elif args.command == "one-time-password":
+            print(issue_one_time_password(db, None, args.username))
+            print(f"one-time password of {args.username} above; it must be changed at first sign-in; "
+                  "open sessions revoked", file=sys.stderr)
+        elif args.command in ("deactivate", "reactivate"):
+            row = db.execute("SELECT id FROM users WHERE username = ?", [args.username]).fetchone()
+            if row is None:
+                sys.exit(f"no user {args.username}")
+            set_active(db, None, row[0], args.command == "reactivate")
+            print(f"{args.username} {args.command}d" + ("; open sessions revoked" if args.command == "deactivate" else ""))
         elif args.command == "rescore":
             counts = rescore(db, args.questionnaire)
             print(f"{counts['assessments']} submitted assessments, {counts['rescored']} re-scored under current rules, "

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from auth import require_role
+from auth import require_role, session_ended_on_write
 from bootstrap import demo_enabled, ensure_ready
 from db.assessments import OPEN_STATUSES, list_assessments, start_assessment
+from db.identity import SessionEnded
 from i18n import t, tx
 from questionnaires import registry
 from ui.common import questionnaire_title, status_label
@@ -26,7 +27,10 @@ for q in registry.offered(demo_enabled()):
             st.caption(tx(q.description))
         label = t("continue") if open_one else t("start")
         if st.button(label, key=f"start_{q.id}", type="primary", disabled=not (open_one or profile_complete)):
-            aid, _ = start_assessment(db, identity, q.id, q.version)
+            try:
+                aid, _ = start_assessment(db, identity, q.id, q.version)
+            except SessionEnded:
+                session_ended_on_write()
             st.switch_page("app_pages/ent_fill.py", query_params={"a": str(aid)})
         render_prefill_button(db, identity, q, open_one is not None, profile_complete)
 

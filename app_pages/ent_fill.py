@@ -3,10 +3,10 @@
 import streamlit as st
 
 import filling
-from auth import require_role
+from auth import require_role, session_ended_on_write
 from bootstrap import ensure_ready
 from db.assessments import OPEN_STATUSES, Incomplete, get_assessment, load_answers, prefill_state, split_answers
-from db.identity import NotFound
+from db.identity import NotFound, SessionEnded
 from i18n import t, tx
 from questionnaires.answers import progress
 from questionnaires.conditions import visibility
@@ -70,6 +70,8 @@ with nav_col:
     if not read_only and st.button(t("submit"), key="submit", type="primary", width="stretch"):
         try:
             filling.submit(db, identity, aid)
+        except SessionEnded:
+            session_ended_on_write()
         except Incomplete as exc:
             st.session_state["_problems"] = exc.problems
         else:

@@ -17,6 +17,7 @@ from db import audit
 from db.connection import now, write_txn
 from db.enterprises import require_complete_profile, visible_enterprise_filter
 from db.identity import AccessDenied, Identity, NotFound
+from db.users import ensure_live
 
 OPEN_STATUSES = ("draft", "returned")
 STATUSES = ("draft", "submitted", "returned", "verified")
@@ -109,6 +110,7 @@ def start_assessment(db, identity: Identity, questionnaire_id: str, questionnair
     if identity.role != "enterprise" or not identity.enterprise_id:
         raise AccessDenied("only enterprise users start assessments")
     with write_txn(db):
+        ensure_live(db, identity)
         existing = _open_assessment(db, identity.enterprise_id, questionnaire_id)
         if existing:
             return existing, False
@@ -174,6 +176,7 @@ def save_answer(db, identity: Identity, assessment_id: int, item_id: str, value:
     returns an error message to refuse it; a refused write changes nothing.
     """
     with write_txn(db):
+        ensure_live(db, identity)
         _writable(db, identity, assessment_id)
         current = _answers(db, assessment_id)
         existing = current.get(item_id)
@@ -238,6 +241,7 @@ def submit(db, identity: Identity, assessment_id: int,
     of the answers, when given) is not confirmed.
     """
     with write_txn(db):
+        ensure_live(db, identity)
         row = _visible(db, identity, assessment_id)
         if identity.role != "enterprise" or row["enterprise_id"] != identity.enterprise_id:
             raise AccessDenied("only the enterprise's own staff submit its assessments")
@@ -308,6 +312,7 @@ def start_prefilled(db, identity: Identity, questionnaire_id: str, questionnaire
     if identity.role != "enterprise" or not identity.enterprise_id:
         raise AccessDenied("only enterprise users start assessments")
     with write_txn(db):
+        ensure_live(db, identity)
         existing = _open_assessment(db, identity.enterprise_id, questionnaire_id)
         if existing:
             return existing, False
@@ -352,6 +357,7 @@ def unconfirmed_sections(db, assessment_id: int) -> list[str]:
 def confirm_section(db, identity: Identity, assessment_id: int, section_id: str) -> bool:
     """Mark a pre-filled section as looked at and confirmed (audited). False if it was not pending."""
     with write_txn(db):
+        ensure_live(db, identity)
         _writable(db, identity, assessment_id)
         cur = db.execute("UPDATE prefill_sections SET confirmed_at = ?, confirmed_by = ? WHERE assessment_id = ? "
                          "AND section_id = ? AND confirmed_at IS NULL",

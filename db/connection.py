@@ -17,6 +17,7 @@ import sqlite_utils
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB_PATH = REPO_ROOT / "data" / "zibo.db"
+DEMO_DB_PATH = REPO_ROOT / "data" / "zibo-demo.db"
 BUSY_TIMEOUT_MS = 10_000
 
 _local = threading.local()
@@ -25,8 +26,9 @@ _bootstrap_lock = threading.Lock()
 
 
 def database_path() -> str:
-    """The database file: $ZB_DB_PATH, else data/zibo.db in the repository."""
-    return str(Path(os.environ.get("ZB_DB_PATH") or DEFAULT_DB_PATH).resolve())
+    """The database file: $ZB_DB_PATH, else data/zibo.db (data/zibo-demo.db when ZB_DEMO=1) in the repository."""
+    demo = os.environ.get("ZB_DEMO", "").strip().lower() in ("1", "true", "yes", "on")
+    return str(Path(os.environ.get("ZB_DB_PATH") or (DEMO_DB_PATH if demo else DEFAULT_DB_PATH)).resolve())
 
 
 def now() -> str:
@@ -39,7 +41,9 @@ def _open(path: str) -> sqlite_utils.Database:
     db = sqlite_utils.Database(conn)
     db.execute("PRAGMA foreign_keys = ON")
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed data of the db file
+    # FULL: with WAL, NORMAL survives a process crash but a power loss can roll back the last
+    # transactions already acknowledged to the user; FULL syncs the WAL at every commit.
+    db.execute("PRAGMA synchronous = FULL")
     return db
 
 
@@ -65,7 +69,7 @@ def bootstrap(path: str) -> None:
             return
         from db.schema import migrations
 
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _create_private(path)
         db = _open(path)
         try:
             db.enable_wal()
@@ -73,6 +77,21 @@ def bootstrap(path: str) -> None:
         finally:
             db.conn.close()
         _bootstrapped.add(path)
+
+
+def _create_private(path: str) -> None:
+    """Create the database folder (0700) and file (0600) for the service user only, if they are new.
+
+    Existing folders and files keep the modes the operator gave them; SQLite's -wal and -shm
+    files copy the database file's mode.
+    """
+    folder = Path(path).parent
+    if not folder.exists():
+        folder.mkdir(parents=True, mode=0o700)
+        os.chmod(folder, 0o700)  # mkdir's mode is filtered by the umask
+    if not Path(path).exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(path, 0o600)
 
 
 @contextlib.contextmanager

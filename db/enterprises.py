@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from db import audit
 from db.connection import now, write_txn
 from db.identity import AccessDenied, Identity, NotFound
+from db.users import ensure_live
 from questionnaires.model import Text
 from reference import DISTRICTS, INDUSTRIES, check_credit_code, credit_code_problem, normalise_credit_code
 
@@ -210,6 +211,7 @@ def update_profile(db, identity: Identity, enterprise_id: int, values: dict) -> 
     """
     clean, problems = validate_profile(values)
     with write_txn(db):
+        ensure_live(db, identity)
         current = get_enterprise(db, identity, enterprise_id)
         if identity.role not in ("enterprise", "bureau", "admin"):
             raise AccessDenied("providers read profiles but do not change them")

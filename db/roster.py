@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from db import audit
 from db.connection import now, write_txn
 from db.identity import AccessDenied, Identity
+from db.users import ensure_live
 from reference import DISTRICTS
 
 METRICS = ("ii_adoption_rate",)
@@ -39,6 +40,7 @@ def replace_roster(db, identity: Identity, year: int, rows: Iterable, *, source:
         raise ValueError("an empty roster is never imported")
     t = now()
     with write_txn(db):
+        ensure_live(db, identity)
         old = db.execute("SELECT count(*) FROM roster_entries WHERE year = ?", [year]).fetchone()[0]
         db.execute("DELETE FROM roster_entries WHERE year = ?", [year])
         for start in range(0, len(rows), CHUNK):
@@ -92,6 +94,7 @@ def set_target(db, identity: Identity, metric: str, year: int, scope: str, value
         raise ValueError(f"target {value!r} must be above 0 and at most 100 (percent)")
     text = format(amount.normalize(), "f")
     with write_txn(db):
+        ensure_live(db, identity)
         old = db.execute("SELECT value FROM targets WHERE metric = ? AND year = ? AND scope = ?",
                          [metric, year, scope]).fetchone()
         db.execute("INSERT INTO targets (metric, year, scope, value, updated_at, updated_by) VALUES (?,?,?,?,?,?) "

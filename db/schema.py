@@ -77,6 +77,23 @@ def m001_initial(db):
 
 
 @migrations()
+def m010_auth_hardening(db):
+    """Sign-in throttling counters, one-time cookie hand-off codes, and a session index per user."""
+    # One row per (scope, key): scope 'user' (normalised username, known or not) or 'addr' (client address).
+    db["login_throttle"].create(
+        {"scope": str, "key": str, "failures": int, "last_failure_at": str},
+        pk=("scope", "key"), not_null={"failures", "last_failure_at"}, defaults={"failures": 0},
+    )
+    db["login_throttle"].create_index(["last_failure_at"])
+    # A code the sign-in page hands to the browser, exchanged once by /auth/complete for the cookie.
+    db["auth_handoffs"].create(
+        {"code_hash": str, "token_hash": str, "expires_at": str},
+        pk="code_hash", not_null={"token_hash", "expires_at"},
+    )
+    db["auth_sessions"].create_index(["user_id"])
+
+
+@migrations()
 def m030_enterprise_profile_and_prefill(db):
     """Company profile fields (issue 9 §1) and pre-filled sections awaiting confirmation (§5).
 

@@ -49,4 +49,4 @@ def ent2(fresh_db):
     return identity_of(fresh_db, "ent2")
 
 
-os.environ.setdefault("ZB_DEMO", "1")
+os.environ["ZB_DEMO"] = "1"  # the tests run on the demo data set, explicitly (production is the default)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import streamlit as st
 
 import filling
+from auth import end_local_session
 from bootstrap import ensure_ready
 from db.assessments import StoredAnswer
+from db.identity import SessionEnded
 from i18n import lang, t, tx
 from questionnaires.model import SCALE4, YES_NO, Question, Questionnaire, Section
 
@@ -97,8 +99,14 @@ def _when(ts: str) -> str:
 def _save(ctx, item_id: str, value=None, na_reason=None) -> None:
     question = ctx["questionnaire"].questions.get(item_id)
     # Callbacks run in the next rerun's thread: take that thread's connection, never the render's.
-    outcome = filling.save_item(ensure_ready(), ctx["identity"], ctx["questionnaire"], ctx["aid"], item_id, value,
-                                expected_rev=_seen().get((ctx["aid"], item_id), 0), na_reason=na_reason)
+    try:
+        outcome = filling.save_item(ensure_ready(), ctx["identity"], ctx["questionnaire"], ctx["aid"], item_id, value,
+                                    expected_rev=_seen().get((ctx["aid"], item_id), 0), na_reason=na_reason)
+    except SessionEnded:
+        # Nothing was stored. A callback cannot rerun itself: the rerun that follows shows sign-in,
+        # with the notice, and returns here afterwards.
+        end_local_session("not_saved_signed_out")
+        return
     _apply_outcome(ctx["aid"], item_id, question, outcome)
 
 

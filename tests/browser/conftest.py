@@ -40,11 +40,12 @@ def _free_port() -> int:
 
 
 class StreamlitServer:
-    """`streamlit run app.py` on a free loopback port with its own SQLite file."""
+    """`streamlit run serve.py` (app.py behind the cookie routes) on a free loopback port with its own SQLite file."""
 
-    def __init__(self, db_path: Path, log_path: Path):
+    def __init__(self, db_path: Path, log_path: Path, demo: bool = True):
         self.db_path = db_path
         self.log_path = log_path
+        self.demo = demo
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
 
@@ -55,8 +56,9 @@ class StreamlitServer:
     def start(self) -> StreamlitServer:
         assert self.proc is None, "already running"
         self.port = _free_port()
-        env = dict(os.environ, ZB_DB_PATH=str(self.db_path))
-        cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+        # the browser tests use the demo data unless a test asks for production (the app's own default)
+        env = dict(os.environ, ZB_DB_PATH=str(self.db_path), ZB_DEMO="1" if self.demo else "0")
+        cmd = [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(self.port),
                "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
         log = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115 - the child keeps it
         log.write(f"\n=== start {' '.join(cmd)} (ZB_DB_PATH={self.db_path})\n")
@@ -106,9 +108,9 @@ def server_factory(tmp_path_factory):
     """Make servers on demand (each with a fresh DB unless one is given); all are stopped at the end."""
     made: list[StreamlitServer] = []
 
-    def make(name: str = "app", db_path: Path | None = None) -> StreamlitServer:
+    def make(name: str = "app", db_path: Path | None = None, demo: bool = True) -> StreamlitServer:
         d = tmp_path_factory.mktemp(name)
-        srv = StreamlitServer(db_path or d / "zb.db", d / "streamlit.log")
+        srv = StreamlitServer(db_path or d / "zb.db", d / "streamlit.log", demo=demo)
         made.append(srv)
         return srv
 
@@ -122,7 +124,7 @@ def seeded_db(tmp_path_factory) -> Path:
     """A migrated, demo-seeded database made once by the app's own bootstrap (no server, no visit)."""
     path = tmp_path_factory.mktemp("template") / "zb.db"
     subprocess.run([sys.executable, "-c", "import bootstrap; bootstrap.ensure_ready()"], cwd=ROOT, check=True,
-                   env=dict(os.environ, ZB_DB_PATH=str(path)), timeout=120)
+                   env=dict(os.environ, ZB_DB_PATH=str(path), ZB_DEMO="1"), timeout=120)
     return path
 
 
