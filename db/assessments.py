@@ -274,8 +274,10 @@ def store_result(db, assessment_id: int, kind: str, questionnaire_id: str, quest
     """
     t = now()
     db.execute("UPDATE results SET is_current = 0 WHERE assessment_id = ? AND kind = ?", [assessment_id, kind])
-    db.execute("DELETE FROM results WHERE assessment_id = ? AND kind = ? AND scoring_version = ?",
-               [assessment_id, kind, result["scoring_version"]])
+    replaced = [assessment_id, kind, result["scoring_version"]]
+    db.execute("DELETE FROM result_subdomains WHERE result_id IN (SELECT id FROM results WHERE assessment_id = ? "
+               "AND kind = ? AND scoring_version = ?)", replaced)
+    db.execute("DELETE FROM results WHERE assessment_id = ? AND kind = ? AND scoring_version = ?", replaced)
     outcome = result.get("outcome")
     cur = db.execute(
         "INSERT INTO results (assessment_id, kind, questionnaire_id, questionnaire_version, scoring_method, "
@@ -283,6 +285,10 @@ def store_result(db, assessment_id: int, kind: str, questionnaire_id: str, quest
         [assessment_id, kind, questionnaire_id, questionnaire_version, result["method"], result["scoring_version"],
          t, result.get("score"), result.get("level"), None if outcome is None else int(outcome),
          json.dumps(result, ensure_ascii=False)])
+    # Per-sub-domain scores, queryable for the bureau's city picture (weakest sub-domains).
+    db.conn.executemany("INSERT INTO result_subdomains (result_id, subdomain, score) VALUES (?,?,?)",
+                   [(cur.lastrowid, sd, float(part["score"])) for sd, part in (result.get("subdomains") or {}).items()
+                    if isinstance(part, dict) and part.get("score") is not None])
     row = next(db.query("SELECT * FROM results WHERE id = ?", [cur.lastrowid]))
     row["detail"] = result
     return row

@@ -134,3 +134,30 @@ def m040_roster_and_targets(db):
     db.execute("INSERT INTO targets (metric, year, scope, value, updated_at) "
                "VALUES ('ii_adoption_rate', 2025, 'city', '45', '2025-01-01T00:00:00.000000Z')")
     db["results"].create_index(["assessment_id", "kind", "is_current"], if_not_exists=True)
+
+
+@migrations()
+def m050_city_picture(db):
+    """Per-sub-domain scores of stored results (the city's weakest sub-domains) and dashboard indexes.
+
+    ``result_subdomains`` is written with every result (db.assessments.store_result) and backfilled
+    here from results.detail, so the bureau's picture never parses JSON on a page view. Scores are
+    REAL like results.score; a not-applicable sub-domain has no row.
+    """
+    import json
+
+    db["result_subdomains"].create(
+        {"result_id": int, "subdomain": str, "score": float},
+        pk=("result_id", "subdomain"), not_null={"score"},
+        foreign_keys=[("result_id", "results", "id")],
+    )
+    rows = []
+    for result_id, detail in db.execute("SELECT id, detail FROM results").fetchall():
+        for subdomain, part in (json.loads(detail).get("subdomains") or {}).items():
+            if isinstance(part, dict) and part.get("score") is not None:
+                rows.append((result_id, subdomain, float(part["score"])))
+    db.conn.executemany("INSERT INTO result_subdomains (result_id, subdomain, score) VALUES (?,?,?)", rows)
+    # The picture reads current results per questionnaire and kind, then the assessments they belong to.
+    db["results"].create_index(["questionnaire_id", "kind", "is_current", "assessment_id"], if_not_exists=True)
+    db["assessments"].create_index(["questionnaire_id", "enterprise_id", "id"], if_not_exists=True)
+    db["enterprises"].create_index(["district", "industry_code"], if_not_exists=True)

@@ -1,37 +1,75 @@
-"""City-wide aggregates for the bureau, read from stored results (never re-scored on a page view)."""
+"""City-wide maturity figures for the bureau, read from stored current results (never re-scored).
+
+Per enterprise, the latest assessment of a questionnaire that has a current result counts;
+its effective result is the verified one where present, otherwise the self-assessed one.
+Standard SQL (CTEs, ROW_NUMBER) that runs on SQLite ≥ 3.25 and PostgreSQL alike; the indexes
+it uses are created by db/schema.py m050_city_picture. Bureau and admin only.
+"""
 
 from __future__ import annotations
 
 from db.identity import AccessDenied, Identity
 
-_LATEST_RESULT = """
-SELECT a.enterprise_id, r.outcome, r.level, r.score
-FROM results r JOIN assessments a ON a.id = r.assessment_id
-WHERE r.kind = 'self' AND r.is_current = 1 AND a.questionnaire_id = ?
-  AND a.id = (SELECT max(a2.id) FROM assessments a2 JOIN results r2 ON r2.assessment_id = a2.id
-              WHERE a2.enterprise_id = a.enterprise_id AND a2.questionnaire_id = a.questionnaire_id
-                AND r2.kind = 'self' AND r2.is_current = 1)
+# One row per assessment with a current result: effective level/score, latest and first rank.
+_SCORED = """
+scored AS (
+  SELECT a.id, a.enterprise_id, a.status, a.submitted_at, a.verified_at, a.questionnaire_version,
+         coalesce(v.level, s.level) AS level, coalesce(v.score, s.score) AS score,
+         coalesce(v.id, s.id) AS result_id, coalesce(v.scoring_version, s.scoring_version) AS scoring_version,
+         CASE WHEN v.id IS NULL THEN 0 ELSE 1 END AS verified,
+         ROW_NUMBER() OVER (PARTITION BY a.enterprise_id ORDER BY a.id DESC) AS latest_rank,
+         ROW_NUMBER() OVER (PARTITION BY a.enterprise_id ORDER BY a.id) AS first_rank
+  FROM assessments a
+  LEFT JOIN results s ON s.assessment_id = a.id AND s.kind = 'self' AND s.is_current = 1
+  LEFT JOIN results v ON v.assessment_id = a.id AND v.kind = 'verified' AND v.is_current = 1
+  WHERE a.questionnaire_id = ? AND (s.id IS NOT NULL OR v.id IS NOT NULL)
+)"""
+
+_MATURITY_ROWS = f"""
+WITH {_SCORED}
+SELECT e.id AS enterprise_id, e.name, e.credit_code, e.district, e.industry_code,
+       l.id AS assessment_id, l.status, l.submitted_at, l.level, l.score, l.verified,
+       f.level AS first_level, f.id AS first_assessment_id
+FROM scored l
+JOIN enterprises e ON e.id = l.enterprise_id
+JOIN scored f ON f.enterprise_id = l.enterprise_id AND f.first_rank = 1
+WHERE l.latest_rank = 1
+ORDER BY e.id
+"""
+
+_WEAKEST = f"""
+WITH {_SCORED}
+SELECT d.subdomain, avg(d.score) AS mean_score, count(*) AS enterprises
+FROM scored l
+JOIN enterprises e ON e.id = l.enterprise_id
+JOIN result_subdomains d ON d.result_id = l.result_id
+WHERE l.latest_rank = 1 {{where}}
+GROUP BY d.subdomain
+ORDER BY mean_score, d.subdomain
 """
 
 
-def _require_city_view(identity: Identity) -> None:
+def require_city_view(identity: Identity) -> None:
     if identity.role not in ("bureau", "admin"):
         raise AccessDenied("city-wide figures are for the bureau")
 
 
-def adoption_by_district(db, identity: Identity, questionnaire_id: str = "ii_adoption") -> list[dict]:
-    """Per district: above-scale enterprises (denominator), assessed, applying; latest result per enterprise."""
-    _require_city_view(identity)
-    return list(db.query(
-        f"WITH latest AS ({_LATEST_RESULT}) "
-        "SELECT e.district, count(*) AS roster, count(l.enterprise_id) AS assessed, "
-        "coalesce(sum(l.outcome), 0) AS applying "
-        "FROM enterprises e LEFT JOIN latest l ON l.enterprise_id = e.id "
-        "WHERE e.above_scale = 1 GROUP BY e.district ORDER BY e.district", [questionnaire_id]))
+def maturity_rows(db, identity: Identity, questionnaire_id: str) -> list[dict]:
+    """One row per assessed enterprise: district, industry, latest effective level (0 = below level 1),
+    whether it is verified, and the level of its first assessment (for transitions)."""
+    require_city_view(identity)
+    return list(db.query(_MATURITY_ROWS, [questionnaire_id]))
 
 
-def level_distribution(db, identity: Identity, questionnaire_id: str = "cmmm_full") -> list[dict]:
-    """Number of enterprises per maturity level (latest current self result each)."""
-    _require_city_view(identity)
-    return list(db.query(f"WITH latest AS ({_LATEST_RESULT}) SELECT level, count(*) AS enterprises "
-                         "FROM latest GROUP BY level ORDER BY level", [questionnaire_id]))
+def weakest_subdomains(db, identity: Identity, questionnaire_id: str, district: str | None = None,
+                       industry: str | None = None) -> list[dict]:
+    """Mean effective sub-domain score over each enterprise's latest result, lowest first."""
+    require_city_view(identity)
+    where, params = "", [questionnaire_id]
+    if district:
+        where += " AND e.district = ?"
+        params.append(district)
+    if industry:
+        where += " AND e.industry_code = ?"
+        params.append(industry)
+    return list(db.query(_WEAKEST.format(where=where), params))
