@@ -75,8 +75,12 @@ def tier_table(tiers: list[TierCount], label: Label) -> pd.DataFrame:
     return pd.DataFrame([{label("city_col_tier"): label(t.tier), label("city_col_min_level"): t.min_level,
                           label("city_col_candidates"): t.candidates, label("city_col_assessed"): t.assessed,
                           label("city_col_share"): percent_value(t.share),
-                          label("city_col_source"): label("gate_src_shandong") if t.min_level == 2 else label("gate_src_excellent") + label("gate_conf_k")}
+                          label("city_col_source"): _tier_source(label, t.min_level)}
                          for t in tiers])
+
+
+def _tier_source(label: Label, min_level: int) -> str:
+    return label("gate_src_shandong") if min_level == 2 else label("gate_src_excellent") + label("gate_conf_k")
 
 
 def transition_table(matrix: dict[int, Counter], label: Label) -> pd.DataFrame:
