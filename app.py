@@ -19,6 +19,7 @@ PAGES = {
                  ("app_pages/result.py", "page_result", "📊")],
     "bureau": [("app_pages/bureau_overview.py", "page_bureau", "🏙️"),
                ("app_pages/bureau_kpi.py", "page_bureau_kpi", "🎯"),
+               ("app_pages/bureau_onboarding.py", "page_bureau_onboarding", "🪪"),
                ("app_pages/result.py", "page_result", "📊"),
                ("app_pages/ent_profile.py", "page_profile", "🏢")],
     "admin": [("app_pages/admin_users.py", "page_users", "👤"),
