@@ -102,7 +102,7 @@ def _table(at: AppTest, column: str):
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
-def test_overview_shows_levels_and_exports_agree_row_for_row(scored, exported):
+def test_overview_shows_levels_and_exports_agree_row_for_row(scored, exported):  # noqa: F811
     at = open_page(sign_in("bureau1"), OVERVIEW)
     assert not at.exception
     assert [t.value for t in at.title] == ["全市智能制造成熟度概况"]
@@ -136,7 +136,7 @@ def test_overview_drill_down_to_one_enterprise(scored):
     assert any(f"a={made[1]}" in str(p.proto) for p in links)
 
 
-def test_publication_export_suppresses_small_cells(scored, exported):
+def test_publication_export_suppresses_small_cells(scored, exported):  # noqa: F811
     at = open_page(sign_in("bureau1"), OVERVIEW)
     exported.clear()
     at.checkbox(key="city_publication").check().run()
