@@ -17,6 +17,7 @@ from db import audit
 from db.connection import now, write_txn
 from db.enterprises import require_complete_profile, visible_enterprise_filter
 from db.identity import AccessDenied, Identity, NotFound
+from db.stats import refresh_current, retire_current
 from db.users import ensure_live
 
 OPEN_STATUSES = ("draft", "returned")
@@ -273,6 +274,8 @@ def store_result(db, assessment_id: int, kind: str, questionnaire_id: str, quest
     version replaces that version's row.
     """
     t = now()
+    owner = db.execute("SELECT enterprise_id FROM assessments WHERE id = ?", [assessment_id]).fetchone()[0]
+    retire_current(db, owner, questionnaire_id)
     db.execute("UPDATE results SET is_current = 0 WHERE assessment_id = ? AND kind = ?", [assessment_id, kind])
     replaced = [assessment_id, kind, result["scoring_version"]]
     db.execute("DELETE FROM result_subdomains WHERE result_id IN (SELECT id FROM results WHERE assessment_id = ? "
@@ -289,6 +292,7 @@ def store_result(db, assessment_id: int, kind: str, questionnaire_id: str, quest
     db.conn.executemany("INSERT INTO result_subdomains (result_id, subdomain, score) VALUES (?,?,?)",
                    [(cur.lastrowid, sd, float(part["score"])) for sd, part in (result.get("subdomains") or {}).items()
                     if isinstance(part, dict) and part.get("score") is not None])
+    refresh_current(db, owner, questionnaire_id)
     row = next(db.query("SELECT * FROM results WHERE id = ?", [cur.lastrowid]))
     row["detail"] = result
     return row

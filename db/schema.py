@@ -138,7 +138,7 @@ def m040_roster_and_targets(db):
 
 @migrations()
 def m050_city_picture(db):
-    """Per-sub-domain scores of stored results (the city's weakest sub-domains) and dashboard indexes.
+    """Per-sub-domain scores of stored results (the city's weakest sub-domains) and the current levels.
 
     ``result_subdomains`` is written with every result (db.assessments.store_result) and backfilled
     here from results.detail, so the bureau's picture never parses JSON on a page view. Scores are
@@ -157,7 +157,21 @@ def m050_city_picture(db):
             if isinstance(part, dict) and part.get("score") is not None:
                 rows.append((result_id, subdomain, float(part["score"])))
     db.conn.executemany("INSERT INTO result_subdomains (result_id, subdomain, score) VALUES (?,?,?)", rows)
-    # The picture reads current results per questionnaire and kind, then the assessments they belong to.
-    db["results"].create_index(["questionnaire_id", "kind", "is_current", "assessment_id"], if_not_exists=True)
-    db["assessments"].create_index(["questionnaire_id", "enterprise_id", "id"], if_not_exists=True)
-    db["enterprises"].create_index(["district", "industry_code"], if_not_exists=True)
+    # Each enterprise's latest scored assessment per questionnaire (effective = verified where present),
+    # kept by db.assessments.store_result; the dashboard reads this instead of ranking all assessments.
+    from db.stats import FILL_CURRENT, FILL_SUMS
+
+    db["maturity_current"].create(
+        {"enterprise_id": int, "questionnaire_id": str, "assessment_id": int, "result_id": int, "level": int,
+         "score": float, "verified": int, "first_assessment_id": int, "first_level": int, "district": str,
+         "industry_code": str},
+        pk=("questionnaire_id", "enterprise_id"),
+        not_null={"assessment_id", "result_id", "verified", "district", "industry_code"},
+    )
+    db.execute(FILL_CURRENT.format(where=""))
+    db["subdomain_sums"].create(
+        {"questionnaire_id": str, "district": str, "industry_code": str, "subdomain": str, "total": int, "n": int},
+        pk=("questionnaire_id", "district", "industry_code", "subdomain"), not_null={"total", "n"},
+    )
+    db.execute(FILL_SUMS)
+    db["assessments"].create_index(["enterprise_id", "questionnaire_id", "id"], if_not_exists=True)

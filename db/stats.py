@@ -8,45 +8,97 @@ it uses are created by db/schema.py m050_city_picture. Bureau and admin only.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from db.identity import AccessDenied, Identity
 
-# One row per assessment with a current result: effective level/score, latest and first rank.
-_SCORED = """
+# One row per assessment with a current result: effective level/score, its rank from the latest, and
+# the enterprise's first scored assessment (id, effective level) for the transitions. {where} narrows
+# it to one enterprise when one row of maturity_current is refreshed.
+SCORED = """
 scored AS (
-  SELECT a.id, a.enterprise_id, a.status, a.submitted_at, a.verified_at, a.questionnaire_version,
+  SELECT a.id, a.enterprise_id, a.questionnaire_id,
          coalesce(v.level, s.level) AS level, coalesce(v.score, s.score) AS score,
-         coalesce(v.id, s.id) AS result_id, coalesce(v.scoring_version, s.scoring_version) AS scoring_version,
+         coalesce(v.id, s.id) AS result_id,
          CASE WHEN v.id IS NULL THEN 0 ELSE 1 END AS verified,
-         ROW_NUMBER() OVER (PARTITION BY a.enterprise_id ORDER BY a.id DESC) AS latest_rank,
-         ROW_NUMBER() OVER (PARTITION BY a.enterprise_id ORDER BY a.id) AS first_rank
+         ROW_NUMBER() OVER (PARTITION BY a.enterprise_id, a.questionnaire_id ORDER BY a.id DESC) AS latest_rank,
+         FIRST_VALUE(coalesce(v.level, s.level)) OVER (PARTITION BY a.enterprise_id, a.questionnaire_id
+                                                       ORDER BY a.id) AS first_level,
+         FIRST_VALUE(a.id) OVER (PARTITION BY a.enterprise_id, a.questionnaire_id ORDER BY a.id) AS first_assessment_id
   FROM assessments a
   LEFT JOIN results s ON s.assessment_id = a.id AND s.kind = 'self' AND s.is_current = 1
   LEFT JOIN results v ON v.assessment_id = a.id AND v.kind = 'verified' AND v.is_current = 1
-  WHERE a.questionnaire_id = ? AND (s.id IS NOT NULL OR v.id IS NOT NULL)
+  WHERE (s.id IS NOT NULL OR v.id IS NOT NULL){where}
 )"""
 
-_MATURITY_ROWS = f"""
-WITH {_SCORED}
-SELECT e.id AS enterprise_id, e.name, e.credit_code, e.district, e.industry_code,
-       l.id AS assessment_id, l.status, l.submitted_at, l.level, l.score, l.verified,
-       f.level AS first_level, f.id AS first_assessment_id
-FROM scored l
-JOIN enterprises e ON e.id = l.enterprise_id
-JOIN scored f ON f.enterprise_id = l.enterprise_id AND f.first_rank = 1
-WHERE l.latest_rank = 1
+# maturity_current holds SCORED's latest row per (enterprise, questionnaire), with the enterprise's
+# district and industry when that result was stored (the picture attributes an enterprise there until
+# its next result); subdomain_sums keeps, per questionnaire × district × industry × sub-domain, the
+# sum (in 1/10000 points, exact integers) and count of those rows' sub-domain scores. The dashboard
+# reads these two instead of ranking every assessment and averaging a million scores on each view.
+FILL_CURRENT = ("WITH " + SCORED + " INSERT INTO maturity_current (enterprise_id, questionnaire_id, assessment_id, "
+                "result_id, level, score, verified, first_assessment_id, first_level, district, industry_code) "
+                "SELECT l.enterprise_id, l.questionnaire_id, l.id, l.result_id, l.level, l.score, l.verified, "
+                "l.first_assessment_id, l.first_level, coalesce(e.district, ''), coalesce(e.industry_code, '') "
+                "FROM scored l JOIN enterprises e ON e.id = l.enterprise_id WHERE l.latest_rank = 1")
+
+SCORE_UNITS = 10_000  # sub-domain scores carry at most 4 decimals (scoring.PRECISION)
+
+_SUMS = """
+SELECT m.questionnaire_id, m.district, m.industry_code, d.subdomain,
+       sum(CAST(round(d.score * 10000) AS INTEGER)) AS total, count(*) AS n
+FROM maturity_current m JOIN result_subdomains d ON d.result_id = m.result_id
+WHERE {where}
+GROUP BY m.questionnaire_id, m.district, m.industry_code, d.subdomain
+"""
+
+FILL_SUMS = ("INSERT INTO subdomain_sums (questionnaire_id, district, industry_code, subdomain, total, n) "
+             + _SUMS.format(where="1 = 1"))
+
+_MATURITY_ROWS = """
+SELECT e.id AS enterprise_id, e.name, e.credit_code, m.district, m.industry_code,
+       m.assessment_id, a.status, a.submitted_at, m.level, m.score, m.verified,
+       m.first_level, m.first_assessment_id
+FROM maturity_current m
+JOIN enterprises e ON e.id = m.enterprise_id
+JOIN assessments a ON a.id = m.assessment_id
+WHERE m.questionnaire_id = ?
 ORDER BY e.id
 """
 
-_WEAKEST = f"""
-WITH {_SCORED}
-SELECT d.subdomain, avg(d.score) AS mean_score, count(*) AS enterprises
-FROM scored l
-JOIN enterprises e ON e.id = l.enterprise_id
-JOIN result_subdomains d ON d.result_id = l.result_id
-WHERE l.latest_rank = 1 {{where}}
-GROUP BY d.subdomain
-ORDER BY mean_score, d.subdomain
+_WEAKEST = """
+SELECT subdomain, sum(total) AS total, sum(n) AS enterprises
+FROM subdomain_sums
+WHERE questionnaire_id = ?{where}
+GROUP BY subdomain
+HAVING sum(n) > 0
 """
+
+
+def _apply_sums(db, enterprise_id: int, questionnaire_id: str, sign: int) -> None:
+    """Add (sign 1) or take away (-1) one enterprise's current row's scores in subdomain_sums."""
+    for row in db.execute(_SUMS.format(where="m.enterprise_id = ? AND m.questionnaire_id = ?"),
+                          [enterprise_id, questionnaire_id]).fetchall():
+        db.execute("INSERT INTO subdomain_sums (questionnaire_id, district, industry_code, subdomain, total, n) "
+                   "VALUES (?,?,?,?,?,?) ON CONFLICT (questionnaire_id, district, industry_code, subdomain) "
+                   "DO UPDATE SET total = subdomain_sums.total + excluded.total, n = subdomain_sums.n + excluded.n",
+                   [*row[:4], sign * row[4], sign * row[5]])
+
+
+def retire_current(db, enterprise_id: int, questionnaire_id: str) -> None:
+    """Take one enterprise's row out of maturity_current and subdomain_sums (before its results change)."""
+    _apply_sums(db, enterprise_id, questionnaire_id, -1)
+    db.execute("DELETE FROM maturity_current WHERE enterprise_id = ? AND questionnaire_id = ?",
+               [enterprise_id, questionnaire_id])
+
+
+def refresh_current(db, enterprise_id: int, questionnaire_id: str) -> None:
+    """Put one enterprise's row back from its stored results (inside the caller's transaction)."""
+    db.execute("DELETE FROM maturity_current WHERE enterprise_id = ? AND questionnaire_id = ?",
+               [enterprise_id, questionnaire_id])
+    db.execute(FILL_CURRENT.format(where=" AND a.enterprise_id = ? AND a.questionnaire_id = ?"),
+               [enterprise_id, questionnaire_id])
+    _apply_sums(db, enterprise_id, questionnaire_id, 1)
 
 
 def require_city_view(identity: Identity) -> None:
@@ -63,13 +115,20 @@ def maturity_rows(db, identity: Identity, questionnaire_id: str) -> list[dict]:
 
 def weakest_subdomains(db, identity: Identity, questionnaire_id: str, district: str | None = None,
                        industry: str | None = None) -> list[dict]:
-    """Mean effective sub-domain score over each enterprise's latest result, lowest first."""
+    """Mean effective sub-domain score over each enterprise's latest result, lowest first (exact mean)."""
     require_city_view(identity)
     where, params = "", [questionnaire_id]
     if district:
-        where += " AND e.district = ?"
+        where += " AND district = ?"
         params.append(district)
     if industry:
-        where += " AND e.industry_code = ?"
+        where += " AND industry_code = ?"
         params.append(industry)
-    return list(db.query(_WEAKEST.format(where=where), params))
+    return rank_weakest(db.execute(_WEAKEST.format(where=where), params).fetchall())
+
+
+def rank_weakest(rows) -> list[dict]:
+    """(subdomain, total in 1/10000 points, enterprises) rows as exact means, lowest first."""
+    means = [{"subdomain": r[0], "mean_score": Fraction(int(r[1]), int(r[2]) * SCORE_UNITS), "enterprises": int(r[2])}
+             for r in rows]
+    return sorted(means, key=lambda r: (r["mean_score"], r["subdomain"]))

@@ -15,7 +15,7 @@ from fractions import Fraction
 import pandas as pd
 
 from kpi.maturity import BANDS, LEVELS, MIN_CELL, NATIONAL_REFERENCE, TierCount, band_shares, level_of
-from kpi.tables import percent_value
+from kpi.tables import percent_value, rounded
 from reference import district_label, industry_label
 
 Label = Callable[..., str]
@@ -65,9 +65,9 @@ def reference_table(counts: Counter, label: Label) -> pd.DataFrame:
 
 
 def weakest_table(rows: list[dict], name: Callable[[str], str], label: Label) -> pd.DataFrame:
-    """Sub-domains, lowest mean score first (mean rounded to 2 decimals for display only)."""
+    """Sub-domains, lowest mean score first (exact mean rounded half up to 2 decimals for display only)."""
     return pd.DataFrame([{label("city_col_rank"): i, label("city_col_subdomain"): name(r["subdomain"]),
-                          label("city_col_mean"): round(r["mean_score"], 2), label("city_col_enterprises"): r["enterprises"]}
+                          label("city_col_mean"): rounded(r["mean_score"], 2), label("city_col_enterprises"): r["enterprises"]}
                          for i, r in enumerate(rows, start=1)])
 
 
