@@ -500,6 +500,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                            "Choose a district, industry and level to list the enterprises of that cell, then open "
                            "one enterprise's results (read-only)."),
     "city_drill_level": ("等级", "Level"),
+    "city_drill_choose": ("请先选择区县、行业或等级，再查看企业名单。",
+                          "Choose a district, industry or level to list its enterprises."),
     "city_drill_count": ("共 {n} 家企业。", "{n} enterprise(s)."),
     "city_drill_pick": ("选择企业", "Choose an enterprise"),
     "city_drill_open": ("打开该企业的评估结果", "Open this enterprise's results"),

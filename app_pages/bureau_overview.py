@@ -10,7 +10,7 @@ import streamlit as st
 from auth import require_role
 from bootstrap import ensure_ready
 from db.exports import count_answer_rows, iter_answer_rows
-from db.stats import maturity_rows, weakest_subdomains
+from db.stats import level_counts, maturity_rows, transition_counts, verified_count, weakest_subdomains
 from exports.answers import write_csv, write_xlsx
 from i18n import t, tx
 from kpi import maturity as mat
@@ -31,14 +31,12 @@ c1, c2, c3 = st.columns([2, 1, 1])
 qid = c1.selectbox(t("city_questionnaire"), sorted(maturity), key="city_q", format_func=lambda q: tx(maturity[q].title))
 district = c2.selectbox(t("col_district"), [None, *DISTRICTS], key="city_district",
                         format_func=lambda d: t("city_all_districts") if d is None else district_label(d, lang))
-all_rows = maturity_rows(db, identity, qid)
-industries = sorted({r["industry_code"] for r in all_rows if r["industry_code"]})
+industries = sorted(c for c in level_counts(db, identity, qid, by="industry_code") if c)
 industry = c3.selectbox(t("col_industry"), [None, *industries], key="city_industry",
                         format_func=lambda c: t("city_all_industries") if c is None else industry_label(c))
 publication = st.checkbox(t("city_publication"), key="city_publication")
 if publication:
     st.caption(t("city_publication_note"))
-rows = mat.only(all_rows, district, industry)
 suffix = f"{qid}_{district or 'city'}_{industry or 'all'}"
 questionnaire = registry.latest(qid)
 LEVEL_COLUMNS = [tables.level_name(t, lv) for lv in mat.LEVELS]
@@ -67,11 +65,11 @@ def level_export(table: pd.DataFrame, name: str, key: str) -> None:
     show(table, name, key, LEVEL_COLUMNS + [t("city_col_total")], t("city_col_total"), (t("city_col_share2"),))
 
 
-counts = mat.distribution(rows)
+counts = mat.counted(level_counts(db, identity, qid, district, industry).get(""))
 assessed = sum(counts.values())
 m1, m2, m3 = st.columns(3)
 m1.metric(t("city_metric_assessed"), assessed)
-m2.metric(t("city_metric_verified"), sum(1 for r in rows if r["verified"]))
+m2.metric(t("city_metric_verified"), verified_count(db, identity, qid, district, industry))
 share2 = tables.percent_value(mat.band_shares(counts)[1] + mat.band_shares(counts)[2]
                               + mat.band_shares(counts)[3]) if assessed else None
 m3.metric(t("city_metric_level2"), "—" if share2 is None else f"{share2:.1f} %")
@@ -93,13 +91,13 @@ show(reference, f"maturity_reference_{suffix}", "reference", [], None,
      tuple(c for c in reference.columns if c != t("city_col_source")) if assessed < mat.MIN_CELL else ())
 
 st.subheader(t("city_sec_district"))
-by_district = tables.district_level_table(mat.distribution_by(mat.only(all_rows, None, industry), "district",
-                                                                DISTRICTS), t, lang)
+per_district = level_counts(db, identity, qid, None, industry, by="district")
+by_district = tables.district_level_table({d: mat.counted(per_district.get(d)) for d in DISTRICTS}, t, lang)
 level_export(by_district, f"maturity_by_district_{qid}_{industry or 'all'}", "district")
 
 st.subheader(t("city_sec_industry"))
-by_industry = tables.industry_level_table(
-    dict(sorted(mat.distribution_by(mat.only(all_rows, district, None), "industry_code").items())), t)
+per_industry = level_counts(db, identity, qid, district, None, by="industry_code")
+by_industry = tables.industry_level_table({c: mat.counted(v) for c, v in sorted(per_industry.items())}, t)
 level_export(by_industry, f"maturity_by_industry_{qid}_{district or 'city'}", "industry")
 
 st.subheader(t("city_sec_weakest"))
@@ -110,23 +108,27 @@ show(weakest, f"weakest_subdomains_{suffix}", "weakest", [t("city_col_enterprise
 
 st.subheader(t("city_sec_tiers"))
 st.caption(t("city_tiers_caption"))
-tiers = tables.tier_table(mat.tier_candidates(rows), t)
+tiers = tables.tier_table(mat.tier_candidates(counts), t)
 show(tiers, f"tier_candidates_{suffix}", "tiers", [t("city_col_candidates"), t("city_col_assessed")],
      t("city_col_assessed"), (t("city_col_share"),))
 
 st.subheader(t("city_sec_transitions"))
 st.caption(t("city_transitions_caption"))
-transitions = tables.transition_table(mat.transitions(rows), t)
+transitions = tables.transition_table(mat.transitions(transition_counts(db, identity, qid, district, industry)), t)
 show(transitions, f"level_transitions_{suffix}", "transitions", LEVEL_COLUMNS)
 
 st.subheader(t("city_sec_drill"))
 st.caption(t("city_drill_caption"))
 level = st.selectbox(t("city_drill_level"), [None, *mat.LEVELS], key="city_level",
                      format_func=lambda lv: t("city_all_levels") if lv is None else tables.level_name(t, lv))
-cell = mat.only(rows, level=level)
-st.caption(t("city_drill_count", n=len(cell)))
-listing = tables.enterprise_table(cell, t, lang, local_time)
-show(listing, f"enterprises_{suffix}_{'all' if level is None else level}", "enterprises")
+if district is None and industry is None and level is None:
+    st.caption(t("city_drill_choose"))  # the whole city's list would be tens of thousands of rows
+    cell = []
+else:
+    cell = maturity_rows(db, identity, qid, district, industry, level)
+    st.caption(t("city_drill_count", n=len(cell)))
+    listing = tables.enterprise_table(cell, t, lang, local_time)
+    show(listing, f"enterprises_{suffix}_{'all' if level is None else level}", "enterprises")
 if cell:
     by_assessment = {r["assessment_id"]: r for r in cell}
     chosen = st.selectbox(t("city_drill_pick"), list(by_assessment), key="city_pick",

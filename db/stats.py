@@ -106,11 +106,65 @@ def require_city_view(identity: Identity) -> None:
         raise AccessDenied("city-wide figures are for the bureau")
 
 
-def maturity_rows(db, identity: Identity, questionnaire_id: str) -> list[dict]:
-    """One row per assessed enterprise: district, industry, latest effective level (0 = below level 1),
-    whether it is verified, and the level of its first assessment (for transitions)."""
+def _scope(district: str | None, industry: str | None, params: list) -> str:
+    where = ""
+    if district:
+        where += " AND m.district = ?"
+        params.append(district)
+    if industry:
+        where += " AND m.industry_code = ?"
+        params.append(industry)
+    return where
+
+
+def maturity_rows(db, identity: Identity, questionnaire_id: str, district: str | None = None,
+                  industry: str | None = None, level: int | None = None) -> list[dict]:
+    """One row per assessed enterprise of the scope (a drill-down cell): district, industry, latest effective
+    level (0 = below level 1), whether it is verified, and its first assessment (id, level)."""
     require_city_view(identity)
-    return list(db.query(_MATURITY_ROWS, [questionnaire_id]))
+    params: list = [questionnaire_id]
+    where = _scope(district, industry, params)
+    if level is not None:
+        where += " AND coalesce(m.level, 0) = ?"
+        params.append(int(level))
+    return list(db.query(_MATURITY_ROWS.replace("WHERE m.questionnaire_id = ?", "WHERE m.questionnaire_id = ?" + where),
+                         params))
+
+
+def level_counts(db, identity: Identity, questionnaire_id: str, district: str | None = None,
+                 industry: str | None = None, by: str | None = None) -> dict[str, dict[int, int]]:
+    """Enterprises per effective level in the scope, per district or industry_code (``by``) or overall ("")."""
+    require_city_view(identity)
+    group = {"district": "m.district", "industry_code": "m.industry_code", None: "''"}[by]
+    params: list = [questionnaire_id]
+    where = _scope(district, industry, params)
+    out: dict[str, dict[int, int]] = {}
+    for grp, level, n in db.execute(
+            f"SELECT {group}, coalesce(m.level, 0), count(*) FROM maturity_current m "
+            f"WHERE m.questionnaire_id = ?{where} GROUP BY {group}, coalesce(m.level, 0)", params).fetchall():
+        out.setdefault(grp, {})[level] = n
+    return out
+
+
+def verified_count(db, identity: Identity, questionnaire_id: str, district: str | None = None,
+                   industry: str | None = None) -> int:
+    require_city_view(identity)
+    params: list = [questionnaire_id]
+    where = _scope(district, industry, params)
+    return db.execute(f"SELECT count(*) FROM maturity_current m WHERE m.questionnaire_id = ?{where} "
+                      "AND m.verified = 1", params).fetchone()[0]
+
+
+def transition_counts(db, identity: Identity, questionnaire_id: str, district: str | None = None,
+                      industry: str | None = None) -> dict[tuple[int, int], int]:
+    """(first level, latest level) -> enterprises, over enterprises assessed more than once."""
+    require_city_view(identity)
+    params: list = [questionnaire_id]
+    where = _scope(district, industry, params)
+    return {(a, b): n for a, b, n in db.execute(
+        "SELECT coalesce(m.first_level, 0), coalesce(m.level, 0), count(*) FROM maturity_current m "
+        f"WHERE m.questionnaire_id = ?{where} AND m.first_assessment_id <> m.assessment_id "
+        "GROUP BY coalesce(m.first_level, 0), coalesce(m.level, 0)", params).fetchall()}
 
 
 def weakest_subdomains(db, identity: Identity, questionnaire_id: str, district: str | None = None,

@@ -1,12 +1,11 @@
-"""The city's maturity picture from per-enterprise rows (db.stats.maturity_rows): level distributions,
-smart-factory tier candidates and level transitions. Counts are integers, shares exact Fractions;
+"""The city's maturity picture from the counts db.stats reads: level distributions, smart-factory
+tier candidates and level transitions. Counts are integers, shares exact Fractions;
 rounding happens only for display (kpi.tables.percent_value).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -25,21 +24,6 @@ MIN_CELL = 5  # the publication export shows no count of fewer than 5 enterprise
 
 def level_of(row: dict) -> int:
     return int(row["level"] or 0)
-
-
-def distribution(rows: Iterable[dict]) -> Counter:
-    """Enterprises per level (all six levels present, zero where none)."""
-    counts = Counter({level: 0 for level in LEVELS})
-    counts.update(level_of(r) for r in rows)
-    return counts
-
-
-def distribution_by(rows: Iterable[dict], key: str, keys: Iterable[str] = ()) -> dict[str, Counter]:
-    """Level distribution per value of ``key`` ("district" or "industry_code"); ``keys`` come first."""
-    groups: dict[str, list[dict]] = {k: [] for k in keys}
-    for row in rows:
-        groups.setdefault(row[key] or "", []).append(row)
-    return {k: distribution(v) for k, v in groups.items()}
 
 
 def band_shares(counts: Counter) -> list[Fraction | None]:
@@ -62,24 +46,22 @@ class TierCount:
         return Fraction(self.candidates, self.assessed) if self.assessed else None
 
 
-def tier_candidates(rows: Iterable[dict]) -> list[TierCount]:
+def counted(levels: dict[int, int] | None) -> Counter:
+    """A {level: enterprises} mapping (db.stats.level_counts) as a distribution with all six levels."""
+    counts = Counter({level: 0 for level in LEVELS})
+    counts.update(levels or {})
+    return counts
+
+
+def tier_candidates(counts: Counter) -> list[TierCount]:
     """Enterprises whose latest effective level reaches each tier's minimum (a reference count)."""
-    levels = [level_of(r) for r in rows]
-    return [TierCount(tier, need, sum(1 for lv in levels if lv >= need), len(levels)) for tier, need in TIERS]
+    assessed = sum(counts.values())
+    return [TierCount(tier, need, sum(n for lv, n in counts.items() if lv >= need), assessed) for tier, need in TIERS]
 
 
-def transitions(rows: Iterable[dict]) -> dict[int, Counter]:
-    """first level -> Counter(latest level) over enterprises assessed more than once."""
+def transitions(pairs: dict[tuple[int, int], int]) -> dict[int, Counter]:
+    """(first, latest) -> n (db.stats.transition_counts) as a full matrix: first level -> Counter(latest)."""
     matrix = {level: Counter({to: 0 for to in LEVELS}) for level in LEVELS}
-    for row in rows:
-        if row["first_assessment_id"] != row["assessment_id"]:
-            matrix[int(row["first_level"] or 0)][level_of(row)] += 1
+    for (first, latest), n in pairs.items():
+        matrix[first][latest] += n
     return matrix
-
-
-def only(rows: Iterable[dict], district: str | None = None, industry: str | None = None,
-         level: int | None = None) -> list[dict]:
-    """The rows of one district, industry division and/or level (None = all): a drill-down cell."""
-    return [r for r in rows if (district is None or r["district"] == district)
-            and (industry is None or r["industry_code"] == industry)
-            and (level is None or level_of(r) == level)]

@@ -78,18 +78,30 @@ def test_latest_effective_level_per_enterprise(city):
 
 
 def test_distribution_overall_by_district_and_industry(city):
-    from db.stats import maturity_rows
+    from db.stats import level_counts, verified_count
     from kpi import maturity as mat
 
     db, _ = city
-    rows = maturity_rows(db, identity_of(db, "bureau1"), Q)
-    assert mat.distribution(rows) == Counter({0: 0, 1: 0, 2: 2, 3: 1, 4: 1, 5: 0})
-    by_district = mat.distribution_by(rows, "district", ["zhangdian", "boshan", "linzi"])
-    assert [by_district[d][lv] for d in ("zhangdian", "boshan", "linzi") for lv in (2, 3, 4)] == \
-        [1, 1, 0, 1, 0, 1, 0, 0, 0]
-    assert dict(mat.distribution_by(rows, "industry_code")["26"]) == {0: 0, 1: 0, 2: 1, 3: 1, 4: 1, 5: 0}
-    shares = mat.band_shares(mat.distribution(rows))
+    bureau = identity_of(db, "bureau1")
+    counts = mat.counted(level_counts(db, bureau, Q).get(""))
+    assert counts == Counter({0: 0, 1: 0, 2: 2, 3: 1, 4: 1, 5: 0})
+    by_district = level_counts(db, bureau, Q, by="district")
+    assert by_district == {"zhangdian": {2: 1, 3: 1}, "boshan": {2: 1, 4: 1}}
+    assert level_counts(db, bureau, Q, district="boshan", by="industry_code") == {"26": {2: 1, 4: 1}}
+    assert level_counts(db, bureau, Q, industry="34") == {"": {2: 1}}
+    assert verified_count(db, bureau, Q) == 1 and verified_count(db, bureau, Q, district="boshan") == 0
+    shares = mat.band_shares(counts)
     assert [float(s) for s in shares] == [0.0, 0.5, 0.25, 0.25]
+
+
+def test_drill_down_cell(city):
+    from db.stats import maturity_rows
+
+    db, ids = city
+    bureau = identity_of(db, "bureau1")
+    assert [r["enterprise_id"] for r in maturity_rows(db, bureau, Q, district="zhangdian", level=2)] == [ids["B"]]
+    assert [r["enterprise_id"] for r in maturity_rows(db, bureau, Q, industry="26", level=2)] == [ids["C"]]
+    assert maturity_rows(db, bureau, Q, district="boshan", level=3) == []
 
 
 def test_weakest_subdomains_use_the_effective_latest_result(city):
@@ -106,16 +118,19 @@ def test_weakest_subdomains_use_the_effective_latest_result(city):
 
 
 def test_tier_candidates_and_transitions(city):
-    from db.stats import maturity_rows
+    from db.stats import level_counts, transition_counts
     from kpi import maturity as mat
 
     db, _ = city
-    rows = maturity_rows(db, identity_of(db, "bureau1"), Q)
-    tiers = mat.tier_candidates(rows)
+    bureau = identity_of(db, "bureau1")
+    tiers = mat.tier_candidates(mat.counted(level_counts(db, bureau, Q).get("")))
     assert [(t.tier, t.min_level, t.candidates, t.assessed) for t in tiers] == [
         ("gate_basic", 2, 4, 4), ("gate_advanced", 2, 4, 4), ("gate_excellent", 3, 2, 4)]
-    matrix = mat.transitions(rows)
-    assert matrix[1][3] == 1 and sum(sum(c.values()) for c in matrix.values()) == 1  # only A was assessed twice
+    pairs = transition_counts(db, bureau, Q)
+    assert pairs == {(1, 3): 1}  # only A was assessed twice
+    matrix = mat.transitions(pairs)
+    assert matrix[1][3] == 1 and sum(sum(c.values()) for c in matrix.values()) == 1
+    assert transition_counts(db, bureau, Q, district="boshan") == {}
 
 
 def test_the_picture_is_for_the_bureau_only(city):
