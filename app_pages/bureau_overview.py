@@ -10,7 +10,14 @@ import streamlit as st
 from auth import require_role
 from bootstrap import ensure_ready
 from db.exports import count_answer_rows, iter_answer_rows
-from db.stats import level_counts, maturity_rows, transition_counts, verified_count, weakest_subdomains
+from db.stats import (
+    assessed_per_questionnaire,
+    level_counts,
+    maturity_rows,
+    transition_counts,
+    verified_count,
+    weakest_subdomains,
+)
 from exports.answers import write_csv, write_xlsx
 from i18n import t, tx
 from kpi import maturity as mat
@@ -23,12 +30,15 @@ from reports.explain import local_time, subdomain_name
 identity = require_role("bureau")
 db = ensure_ready()
 lang = st.session_state.get("lang", "zh")
-st.title(t("city_title"))
+st.title(t("page_bureau"))
+st.subheader(t("city_title"))
 st.caption(t("city_intro"))
 
 maturity = {q.id: q for q in registry.load_all().values() if q.scoring.method in ("cmmm", "cmmm_quick")}
 c1, c2, c3 = st.columns([2, 1, 1])
-qid = c1.selectbox(t("city_questionnaire"), sorted(maturity), key="city_q", format_func=lambda q: tx(maturity[q].title))
+assessed_per = assessed_per_questionnaire(db, identity)  # the questionnaire most answered comes first
+qid = c1.selectbox(t("city_questionnaire"), sorted(maturity, key=lambda q: (-assessed_per.get(q, 0), q)),
+                   key="city_q", format_func=lambda q: tx(maturity[q].title))
 district = c2.selectbox(t("col_district"), [None, *DISTRICTS], key="city_district",
                         format_func=lambda d: t("city_all_districts") if d is None else district_label(d, lang))
 industries = sorted(c for c in level_counts(db, identity, qid, by="industry_code") if c)

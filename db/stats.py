@@ -146,6 +146,12 @@ def level_counts(db, identity: Identity, questionnaire_id: str, district: str | 
     return out
 
 
+def assessed_per_questionnaire(db, identity: Identity) -> dict[str, int]:
+    """Enterprises with a current result, per questionnaire."""
+    require_city_view(identity)
+    return dict(db.execute("SELECT questionnaire_id, count(*) FROM maturity_current GROUP BY questionnaire_id").fetchall())
+
+
 def verified_count(db, identity: Identity, questionnaire_id: str, district: str | None = None,
                    industry: str | None = None) -> int:
     require_city_view(identity)
