@@ -39,7 +39,7 @@ JOIN answers an ON an.assessment_id = a.id
 LEFT JOIN results s ON s.assessment_id = a.id AND s.kind = 'self' AND s.is_current = 1
 LEFT JOIN results v ON v.assessment_id = a.id AND v.kind = 'verified' AND v.is_current = 1
 WHERE a.status IN ('submitted', 'verified', 'returned'){where}
-ORDER BY a.id, an.item_id
+ORDER BY a.questionnaire_id, a.enterprise_id, a.id, an.item_id
 """
 
 
