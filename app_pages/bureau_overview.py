@@ -37,8 +37,8 @@ st.caption(t("city_intro"))
 maturity = {q.id: q for q in registry.load_all().values() if q.scoring.method in ("cmmm", "cmmm_quick")}
 c1, c2, c3 = st.columns([2, 1, 1])
 assessed_per = assessed_per_questionnaire(db, identity)  # the questionnaire most answered comes first
-qid = c1.selectbox(t("city_questionnaire"), sorted(maturity, key=lambda q: (-assessed_per.get(q, 0), q)),
-                   key="city_q", format_func=lambda q: tx(maturity[q].title))
+by_title = {tx(maturity[q].title): q for q in sorted(maturity, key=lambda q: (-assessed_per.get(q, 0), q))}
+qid = by_title[c1.selectbox(t("city_questionnaire"), list(by_title), key=f"city_q_{lang}")]
 district = c2.selectbox(t("col_district"), [None, *DISTRICTS], key="city_district",
                         format_func=lambda d: t("city_all_districts") if d is None else district_label(d, lang))
 industries = sorted(c for c in level_counts(db, identity, qid, by="industry_code") if c)

@@ -15,6 +15,7 @@ from tests.test_pages import open_page, sign_in
 
 OVERVIEW = "app_pages/bureau_overview.py"
 ONBOARDING = "app_pages/bureau_onboarding.py"
+FULL, QUICK = "智能制造能力成熟度自评估（完整版）", "智能制造成熟度快速自测（指示性）"
 
 
 def _counts(db) -> tuple[int, int, int]:
@@ -106,9 +107,9 @@ def test_overview_shows_levels_and_exports_agree_row_for_row(scored, exported): 
     at = open_page(sign_in("bureau1"), OVERVIEW)
     assert not at.exception
     assert [t.value for t in at.title] == ["全市概况"]
-    assert at.selectbox(key="city_q").value == "cmmm_quick"  # the demo's six quick checks outnumber our two
+    assert at.selectbox(key="city_q_zh").value == QUICK  # the demo's six quick checks outnumber our two
     exported.clear()
-    at.selectbox(key="city_q").set_value("cmmm_full").run()
+    at.selectbox(key="city_q_zh").set_value(FULL).run()
     city = _table(at, "范围")
     assert city.iloc[0][["2级", "3级", "合计（家）"]].tolist() == [1, 1, 2]
     assert [m.value for m in at.metric] == ["2", "1", "100.0 %"]
@@ -130,7 +131,7 @@ def test_overview_shows_levels_and_exports_agree_row_for_row(scored, exported): 
 def test_overview_drill_down_to_one_enterprise(scored):
     db, made = scored
     at = open_page(sign_in("bureau1"), OVERVIEW)
-    at.selectbox(key="city_q").set_value("cmmm_full").run()
+    at.selectbox(key="city_q_zh").set_value(FULL).run()
     at.selectbox(key="city_district").set_value("boshan").run()
     at.selectbox(key="city_level").set_value(3).run()
     listing = _table(at, "企业名称")
@@ -142,7 +143,7 @@ def test_overview_drill_down_to_one_enterprise(scored):
 
 def test_publication_export_suppresses_small_cells(scored, exported):  # noqa: F811
     at = open_page(sign_in("bureau1"), OVERVIEW)
-    at.selectbox(key="city_q").set_value("cmmm_full").run()
+    at.selectbox(key="city_q_zh").set_value(FULL).run()
     exported.clear()
     at.checkbox(key="city_publication").check().run()
     assert not at.exception
