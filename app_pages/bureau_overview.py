@@ -10,14 +10,7 @@ import streamlit as st
 from auth import require_role
 from bootstrap import ensure_ready
 from db.exports import count_answer_rows, iter_answer_rows
-from db.stats import (
-    assessed_per_questionnaire,
-    level_counts,
-    maturity_rows,
-    transition_counts,
-    verified_count,
-    weakest_subdomains,
-)
+from db.stats import assessed_per_questionnaire, maturity_rows, picture_cells, weakest_subdomains
 from exports.answers import write_csv, write_xlsx
 from i18n import t, tx
 from kpi import maturity as mat
@@ -41,7 +34,8 @@ by_title = {tx(maturity[q].title): q for q in sorted(maturity, key=lambda q: (-a
 qid = by_title[c1.selectbox(t("city_questionnaire"), list(by_title), key=f"city_q_{lang}")]
 district = c2.selectbox(t("col_district"), [None, *DISTRICTS], key="city_district",
                         format_func=lambda d: t("city_all_districts") if d is None else district_label(d, lang))
-industries = sorted(c for c in level_counts(db, identity, qid, by="industry_code") if c)
+cells = picture_cells(db, identity, qid)
+industries = sorted({c.industry_code for c in cells if c.industry_code})
 industry = c3.selectbox(t("col_industry"), [None, *industries], key="city_industry",
                         format_func=lambda c: t("city_all_industries") if c is None else industry_label(c))
 publication = st.checkbox(t("city_publication"), key="city_publication")
@@ -75,11 +69,11 @@ def level_export(table: pd.DataFrame, name: str, key: str) -> None:
     show(table, name, key, LEVEL_COLUMNS + [t("city_col_total")], t("city_col_total"), (t("city_col_share2"),))
 
 
-counts = mat.counted(level_counts(db, identity, qid, district, industry).get(""))
+counts = mat.level_counts(cells, district, industry)
 assessed = sum(counts.values())
 m1, m2, m3 = st.columns(3)
 m1.metric(t("city_metric_assessed"), assessed)
-m2.metric(t("city_metric_verified"), verified_count(db, identity, qid, district, industry))
+m2.metric(t("city_metric_verified"), mat.verified_count(cells, district, industry))
 share2 = tables.percent_value(mat.band_shares(counts)[1] + mat.band_shares(counts)[2]
                               + mat.band_shares(counts)[3]) if assessed else None
 m3.metric(t("city_metric_level2"), "—" if share2 is None else f"{share2:.1f} %")
@@ -101,13 +95,11 @@ show(reference, f"maturity_reference_{suffix}", "reference", [], None,
      tuple(c for c in reference.columns if c != t("city_col_source")) if assessed < mat.MIN_CELL else ())
 
 st.subheader(t("city_sec_district"))
-per_district = level_counts(db, identity, qid, None, industry, by="district")
-by_district = tables.district_level_table({d: mat.counted(per_district.get(d)) for d in DISTRICTS}, t, lang)
+by_district = tables.district_level_table(mat.level_counts_by(cells, "district", None, industry, DISTRICTS), t, lang)
 level_export(by_district, f"maturity_by_district_{qid}_{industry or 'all'}", "district")
 
 st.subheader(t("city_sec_industry"))
-per_industry = level_counts(db, identity, qid, district, None, by="industry_code")
-by_industry = tables.industry_level_table({c: mat.counted(v) for c, v in sorted(per_industry.items())}, t)
+by_industry = tables.industry_level_table(mat.level_counts_by(cells, "industry_code", district, None), t)
 level_export(by_industry, f"maturity_by_industry_{qid}_{district or 'city'}", "industry")
 
 st.subheader(t("city_sec_weakest"))
@@ -124,7 +116,7 @@ show(tiers, f"tier_candidates_{suffix}", "tiers", [t("city_col_candidates"), t("
 
 st.subheader(t("city_sec_transitions"))
 st.caption(t("city_transitions_caption"))
-transitions = tables.transition_table(mat.transitions(transition_counts(db, identity, qid, district, industry)), t)
+transitions = tables.transition_table(mat.transitions(cells, district, industry), t)
 show(transitions, f"level_transitions_{suffix}", "transitions", LEVEL_COLUMNS)
 
 st.subheader(t("city_sec_drill"))

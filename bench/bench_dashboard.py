@@ -40,9 +40,7 @@ from db.identity import Identity  # noqa: E402
 from db.stats import (  # noqa: E402
     FILL_CURRENT,
     FILL_SUMS,
-    level_counts,
-    transition_counts,
-    verified_count,
+    picture_cells,
     weakest_subdomains,
 )  # noqa: E402
 from kpi import maturity as mat  # noqa: E402
@@ -98,12 +96,10 @@ def build(path: str, enterprises: int, assessments: int, items: int, seed: int =
 
 def dashboard(db) -> tuple:
     """What the page computes on each view (db.stats + kpi.maturity), on either engine."""
-    counts = mat.counted(level_counts(db, BUREAU, Q).get(""))
-    per_district = level_counts(db, BUREAU, Q, by="district")
-    per_industry = level_counts(db, BUREAU, Q, by="industry_code")
-    return (counts, {d: mat.counted(per_district.get(d)) for d in DISTRICTS},
-            {c: mat.counted(v) for c, v in sorted(per_industry.items())}, verified_count(db, BUREAU, Q),
-            mat.tier_candidates(counts), mat.transitions(transition_counts(db, BUREAU, Q)),
+    cells = picture_cells(db, BUREAU, Q)
+    counts = mat.level_counts(cells)
+    return (counts, mat.level_counts_by(cells, "district", keys=DISTRICTS), mat.level_counts_by(cells, "industry_code"),
+            mat.verified_count(cells), mat.tier_candidates(counts), mat.transitions(cells),
             [w["subdomain"] for w in weakest_subdomains(db, BUREAU, Q)][:5])
 
 

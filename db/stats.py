@@ -8,6 +8,7 @@ it uses are created by db/schema.py m050_city_picture. Bureau and admin only.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 
 from db.identity import AccessDenied, Identity
@@ -131,46 +132,36 @@ def maturity_rows(db, identity: Identity, questionnaire_id: str, district: str |
                          params))
 
 
-def level_counts(db, identity: Identity, questionnaire_id: str, district: str | None = None,
-                 industry: str | None = None, by: str | None = None) -> dict[str, dict[int, int]]:
-    """Enterprises per effective level in the scope, per district or industry_code (``by``) or overall ("")."""
+@dataclass(frozen=True)
+class Cell:
+    """Enterprises sharing district, industry, latest and first effective level, verified and re-assessed."""
+
+    district: str
+    industry_code: str
+    level: int
+    first_level: int
+    reassessed: bool
+    verified: bool
+    n: int
+
+
+def picture_cells(db, identity: Identity, questionnaire_id: str) -> list[Cell]:
+    """maturity_current counted in one pass (at most 11 × 31 × 6 × 6 × 2 × 2 cells); kpi.maturity
+    derives every table of the picture, with any district/industry filter, from these."""
     require_city_view(identity)
-    group = {"district": "m.district", "industry_code": "m.industry_code", None: "''"}[by]
-    params: list = [questionnaire_id]
-    where = _scope(district, industry, params)
-    out: dict[str, dict[int, int]] = {}
-    for grp, level, n in db.execute(
-            f"SELECT {group}, coalesce(m.level, 0), count(*) FROM maturity_current m "
-            f"WHERE m.questionnaire_id = ?{where} GROUP BY {group}, coalesce(m.level, 0)", params).fetchall():
-        out.setdefault(grp, {})[level] = n
-    return out
+    return [Cell(*row[:4], bool(row[4]), bool(row[5]), row[6]) for row in db.execute(
+        "SELECT m.district, m.industry_code, coalesce(m.level, 0), coalesce(m.first_level, 0), "
+        "CASE WHEN m.first_assessment_id <> m.assessment_id THEN 1 ELSE 0 END, m.verified, count(*) "
+        "FROM maturity_current m WHERE m.questionnaire_id = ? "
+        "GROUP BY m.district, m.industry_code, coalesce(m.level, 0), coalesce(m.first_level, 0), "
+        "CASE WHEN m.first_assessment_id <> m.assessment_id THEN 1 ELSE 0 END, m.verified",
+        [questionnaire_id]).fetchall()]
 
 
 def assessed_per_questionnaire(db, identity: Identity) -> dict[str, int]:
     """Enterprises with a current result, per questionnaire."""
     require_city_view(identity)
     return dict(db.execute("SELECT questionnaire_id, count(*) FROM maturity_current GROUP BY questionnaire_id").fetchall())
-
-
-def verified_count(db, identity: Identity, questionnaire_id: str, district: str | None = None,
-                   industry: str | None = None) -> int:
-    require_city_view(identity)
-    params: list = [questionnaire_id]
-    where = _scope(district, industry, params)
-    return db.execute(f"SELECT count(*) FROM maturity_current m WHERE m.questionnaire_id = ?{where} "
-                      "AND m.verified = 1", params).fetchone()[0]
-
-
-def transition_counts(db, identity: Identity, questionnaire_id: str, district: str | None = None,
-                      industry: str | None = None) -> dict[tuple[int, int], int]:
-    """(first level, latest level) -> enterprises, over enterprises assessed more than once."""
-    require_city_view(identity)
-    params: list = [questionnaire_id]
-    where = _scope(district, industry, params)
-    return {(a, b): n for a, b, n in db.execute(
-        "SELECT coalesce(m.first_level, 0), coalesce(m.level, 0), count(*) FROM maturity_current m "
-        f"WHERE m.questionnaire_id = ?{where} AND m.first_assessment_id <> m.assessment_id "
-        "GROUP BY coalesce(m.first_level, 0), coalesce(m.level, 0)", params).fetchall()}
 
 
 def weakest_subdomains(db, identity: Identity, questionnaire_id: str, district: str | None = None,

@@ -6,6 +6,7 @@ rounding happens only for display (kpi.tables.percent_value).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -46,11 +47,29 @@ class TierCount:
         return Fraction(self.candidates, self.assessed) if self.assessed else None
 
 
-def counted(levels: dict[int, int] | None) -> Counter:
-    """A {level: enterprises} mapping (db.stats.level_counts) as a distribution with all six levels."""
+def _in(cell, district: str | None, industry: str | None) -> bool:
+    return (district is None or cell.district == district) and (industry is None or cell.industry_code == industry)
+
+
+def level_counts(cells: Iterable, district: str | None = None, industry: str | None = None) -> Counter:
+    """Enterprises per latest effective level (all six levels present) in the scope, from db.stats.picture_cells."""
     counts = Counter({level: 0 for level in LEVELS})
-    counts.update(levels or {})
+    for cell in cells:
+        if _in(cell, district, industry):
+            counts[cell.level] += cell.n
     return counts
+
+
+def level_counts_by(cells: Iterable, by: str, district: str | None = None, industry: str | None = None,
+                    keys: Iterable[str] = ()) -> dict[str, Counter]:
+    """level_counts per "district" or "industry_code" (``keys`` first, then the others sorted)."""
+    cells = [c for c in cells if _in(c, district, industry)]
+    groups = list(dict.fromkeys([*keys, *sorted({getattr(c, by) for c in cells})]))
+    return {g: level_counts(c for c in cells if getattr(c, by) == g) for g in groups}
+
+
+def verified_count(cells: Iterable, district: str | None = None, industry: str | None = None) -> int:
+    return sum(c.n for c in cells if c.verified and _in(c, district, industry))
 
 
 def tier_candidates(counts: Counter) -> list[TierCount]:
@@ -59,9 +78,10 @@ def tier_candidates(counts: Counter) -> list[TierCount]:
     return [TierCount(tier, need, sum(n for lv, n in counts.items() if lv >= need), assessed) for tier, need in TIERS]
 
 
-def transitions(pairs: dict[tuple[int, int], int]) -> dict[int, Counter]:
-    """(first, latest) -> n (db.stats.transition_counts) as a full matrix: first level -> Counter(latest)."""
+def transitions(cells: Iterable, district: str | None = None, industry: str | None = None) -> dict[int, Counter]:
+    """first level -> Counter(latest level), over enterprises assessed more than once."""
     matrix = {level: Counter({to: 0 for to in LEVELS}) for level in LEVELS}
-    for (first, latest), n in pairs.items():
-        matrix[first][latest] += n
+    for cell in cells:
+        if cell.reassessed and _in(cell, district, industry):
+            matrix[cell.first_level][cell.level] += cell.n
     return matrix

@@ -78,18 +78,21 @@ def test_latest_effective_level_per_enterprise(city):
 
 
 def test_distribution_overall_by_district_and_industry(city):
-    from db.stats import level_counts, verified_count
+    from db.stats import picture_cells
     from kpi import maturity as mat
 
     db, _ = city
-    bureau = identity_of(db, "bureau1")
-    counts = mat.counted(level_counts(db, bureau, Q).get(""))
+    cells = picture_cells(db, identity_of(db, "bureau1"), Q)
+    counts = mat.level_counts(cells)
     assert counts == Counter({0: 0, 1: 0, 2: 2, 3: 1, 4: 1, 5: 0})
-    by_district = level_counts(db, bureau, Q, by="district")
-    assert by_district == {"zhangdian": {2: 1, 3: 1}, "boshan": {2: 1, 4: 1}}
-    assert level_counts(db, bureau, Q, district="boshan", by="industry_code") == {"26": {2: 1, 4: 1}}
-    assert level_counts(db, bureau, Q, industry="34") == {"": {2: 1}}
-    assert verified_count(db, bureau, Q) == 1 and verified_count(db, bureau, Q, district="boshan") == 0
+    by_district = mat.level_counts_by(cells, "district", keys=["linzi"])
+    assert list(by_district) == ["linzi", "boshan", "zhangdian"]
+    assert {d: {lv: n for lv, n in c.items() if n} for d, c in by_district.items()} == \
+        {"linzi": {}, "zhangdian": {2: 1, 3: 1}, "boshan": {2: 1, 4: 1}}
+    assert mat.level_counts_by(cells, "industry_code", district="boshan") == {"26": Counter({0: 0, 1: 0, 2: 1, 3: 0,
+                                                                                             4: 1, 5: 0})}
+    assert mat.level_counts(cells, industry="34")[2] == 1 and sum(mat.level_counts(cells, industry="34").values()) == 1
+    assert mat.verified_count(cells) == 1 and mat.verified_count(cells, district="boshan") == 0
     shares = mat.band_shares(counts)
     assert [float(s) for s in shares] == [0.0, 0.5, 0.25, 0.25]
 
@@ -118,19 +121,17 @@ def test_weakest_subdomains_use_the_effective_latest_result(city):
 
 
 def test_tier_candidates_and_transitions(city):
-    from db.stats import level_counts, transition_counts
+    from db.stats import picture_cells
     from kpi import maturity as mat
 
     db, _ = city
-    bureau = identity_of(db, "bureau1")
-    tiers = mat.tier_candidates(mat.counted(level_counts(db, bureau, Q).get("")))
+    cells = picture_cells(db, identity_of(db, "bureau1"), Q)
+    tiers = mat.tier_candidates(mat.level_counts(cells))
     assert [(t.tier, t.min_level, t.candidates, t.assessed) for t in tiers] == [
         ("gate_basic", 2, 4, 4), ("gate_advanced", 2, 4, 4), ("gate_excellent", 3, 2, 4)]
-    pairs = transition_counts(db, bureau, Q)
-    assert pairs == {(1, 3): 1}  # only A was assessed twice
-    matrix = mat.transitions(pairs)
-    assert matrix[1][3] == 1 and sum(sum(c.values()) for c in matrix.values()) == 1
-    assert transition_counts(db, bureau, Q, district="boshan") == {}
+    matrix = mat.transitions(cells)
+    assert matrix[1][3] == 1 and sum(sum(c.values()) for c in matrix.values()) == 1  # only A was assessed twice
+    assert sum(sum(c.values()) for c in mat.transitions(cells, district="boshan").values()) == 0
 
 
 def test_the_picture_is_for_the_bureau_only(city):
