@@ -568,11 +568,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "onb_done": ("已新建企业档案 {enterprises} 家、账号 {accounts} 个。", "{enterprises} record(s) and {accounts} "
                  "account(s) created."),
     "onb_nothing": ("没有需要开户的企业。", "Nothing to onboard."),
-    "onb_sheet_warning": ("一次性密码只在此显示和下载这一次（系统只保存其加密值）。请立即下载并通过安全渠道分发；"
-                          "离开本页后无法再次获取，只能由管理员重新发放。",
-                          "The one-time passwords are shown and downloadable only now (only their hashes are "
-                          "stored). Download and hand them over safely; after leaving this page an administrator "
-                          "must issue new ones."),
+    "onb_sheet_warning": ("一次性密码只在本次登录期间显示和下载（系统只保存其加密值）。请立即下载并通过安全渠道分发；"
+                          "退出登录后无法再次获取，只能由管理员重新发放。",
+                          "The one-time passwords are shown and downloadable only during this session (only their "
+                          "hashes are stored). Download and hand them over safely; after signing out an "
+                          "administrator must issue new ones."),
     "onb_download": ("下载账号清单（Excel）", "Download the account sheet (Excel)"),
     "onb_col_name": ("企业名称", "Enterprise"),
     "onb_col_code": ("统一社会信用代码", "Credit code"),
