@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from db.connection import forget_connections, get_db  # noqa: E402
 from db.identity import Identity  # noqa: E402
 from db.stats import (  # noqa: E402
+    FILL_CELLS,
     FILL_CURRENT,
     FILL_SUMS,
     picture_cells,
@@ -88,6 +89,7 @@ def build(path: str, enterprises: int, assessments: int, items: int, seed: int =
                       for aid in range(1, assessments + 1) for j in range(items)))
     conn.execute(FILL_CURRENT.format(where=""))  # as store_result keeps them, row by row
     conn.execute(FILL_SUMS)
+    conn.execute(FILL_CELLS)
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
     forget_connections()
@@ -146,7 +148,8 @@ def duckdb_connection(path: str):
                                            "submitted_at, verified_at"),
                            ("results", "id, assessment_id, kind, is_current, score, level, scoring_version"),
                            ("result_subdomains", "result_id, subdomain, score"),
-                           ("maturity_current", "*"), ("subdomain_sums", "*")]:
+                           ("maturity_current", "*"), ("subdomain_sums", "*"),
+                           ("level_cells", "*")]:
         frame = pd.read_sql_query(f"SELECT {columns} FROM {table}", source)  # noqa: F841 (read by duckdb)
         duck.execute(f"CREATE TABLE {table} AS SELECT * FROM frame")
     source.close()

@@ -159,7 +159,7 @@ def m050_city_picture(db):
     db.conn.executemany("INSERT INTO result_subdomains (result_id, subdomain, score) VALUES (?,?,?)", rows)
     # Each enterprise's latest scored assessment per questionnaire (effective = verified where present),
     # kept by db.assessments.store_result; the dashboard reads this instead of ranking all assessments.
-    from db.stats import FILL_CURRENT, FILL_SUMS
+    from db.stats import FILL_CELLS, FILL_CURRENT, FILL_SUMS
 
     db["maturity_current"].create(
         {"enterprise_id": int, "questionnaire_id": str, "assessment_id": int, "result_id": int, "level": int,
@@ -174,5 +174,12 @@ def m050_city_picture(db):
         pk=("questionnaire_id", "district", "industry_code", "subdomain"), not_null={"total", "n"},
     )
     db.execute(FILL_SUMS)
+    db["level_cells"].create(
+        {"questionnaire_id": str, "district": str, "industry_code": str, "level": int, "first_level": int,
+         "reassessed": int, "verified": int, "n": int},
+        pk=("questionnaire_id", "district", "industry_code", "level", "first_level", "reassessed", "verified"),
+        not_null={"n"},
+    )
+    db.execute(FILL_CELLS)
     # The answers export walks one questionnaire's assessments in this order, with no sort.
     db["assessments"].create_index(["questionnaire_id", "enterprise_id", "id"], if_not_exists=True)

@@ -36,7 +36,8 @@ scored AS (
 # district and industry when that result was stored (the picture attributes an enterprise there until
 # its next result); subdomain_sums keeps, per questionnaire × district × industry × sub-domain, the
 # sum (in 1/10000 points, exact integers) and count of those rows' sub-domain scores. The dashboard
-# reads these two instead of ranking every assessment and averaging a million scores on each view.
+# reads these (and level_cells: enterprises per district × industry × latest level × first level ×
+# re-assessed × verified) instead of ranking every assessment and averaging a million scores on each view.
 FILL_CURRENT = ("WITH " + SCORED + " INSERT INTO maturity_current (enterprise_id, questionnaire_id, assessment_id, "
                 "result_id, level, score, verified, first_assessment_id, first_level, district, industry_code) "
                 "SELECT l.enterprise_id, l.questionnaire_id, l.id, l.result_id, l.level, l.score, l.verified, "
@@ -52,6 +53,18 @@ FROM maturity_current m JOIN result_subdomains d ON d.result_id = m.result_id
 WHERE {where}
 GROUP BY m.questionnaire_id, m.district, m.industry_code, d.subdomain
 """
+
+_CELLS = """
+SELECT m.questionnaire_id, m.district, m.industry_code, coalesce(m.level, 0), coalesce(m.first_level, 0),
+       CASE WHEN m.first_assessment_id <> m.assessment_id THEN 1 ELSE 0 END, m.verified, count(*)
+FROM maturity_current m
+WHERE {where}
+GROUP BY m.questionnaire_id, m.district, m.industry_code, coalesce(m.level, 0), coalesce(m.first_level, 0),
+         CASE WHEN m.first_assessment_id <> m.assessment_id THEN 1 ELSE 0 END, m.verified
+"""
+
+FILL_CELLS = ("INSERT INTO level_cells (questionnaire_id, district, industry_code, level, first_level, reassessed, "
+              "verified, n) " + _CELLS.format(where="1 = 1"))
 
 FILL_SUMS = ("INSERT INTO subdomain_sums (questionnaire_id, district, industry_code, subdomain, total, n) "
              + _SUMS.format(where="1 = 1"))
@@ -86,9 +99,20 @@ def _apply_sums(db, enterprise_id: int, questionnaire_id: str, sign: int) -> Non
                    [*row[:4], sign * row[4], sign * row[5]])
 
 
+def _apply_cells(db, enterprise_id: int, questionnaire_id: str, sign: int) -> None:
+    """Add (1) or take away (-1) one enterprise's current row in level_cells."""
+    for row in db.execute(_CELLS.format(where="m.enterprise_id = ? AND m.questionnaire_id = ?"),
+                          [enterprise_id, questionnaire_id]).fetchall():
+        db.execute("INSERT INTO level_cells (questionnaire_id, district, industry_code, level, first_level, reassessed, "
+                   "verified, n) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (questionnaire_id, district, industry_code, level, "
+                   "first_level, reassessed, verified) DO UPDATE SET n = level_cells.n + excluded.n",
+                   [*row[:7], sign * row[7]])
+
+
 def retire_current(db, enterprise_id: int, questionnaire_id: str) -> None:
     """Take one enterprise's row out of maturity_current and subdomain_sums (before its results change)."""
     _apply_sums(db, enterprise_id, questionnaire_id, -1)
+    _apply_cells(db, enterprise_id, questionnaire_id, -1)
     db.execute("DELETE FROM maturity_current WHERE enterprise_id = ? AND questionnaire_id = ?",
                [enterprise_id, questionnaire_id])
 
@@ -100,6 +124,7 @@ def refresh_current(db, enterprise_id: int, questionnaire_id: str) -> None:
     db.execute(FILL_CURRENT.format(where=" AND a.enterprise_id = ? AND a.questionnaire_id = ?"),
                [enterprise_id, questionnaire_id])
     _apply_sums(db, enterprise_id, questionnaire_id, 1)
+    _apply_cells(db, enterprise_id, questionnaire_id, 1)
 
 
 def require_city_view(identity: Identity) -> None:
@@ -146,16 +171,12 @@ class Cell:
 
 
 def picture_cells(db, identity: Identity, questionnaire_id: str) -> list[Cell]:
-    """maturity_current counted in one pass (at most 11 × 31 × 6 × 6 × 2 × 2 cells); kpi.maturity
+    """The maintained level_cells of a questionnaire (at most 11 × 31 × 6 × 6 × 2 × 2 rows); kpi.maturity
     derives every table of the picture, with any district/industry filter, from these."""
     require_city_view(identity)
     return [Cell(*row[:4], bool(row[4]), bool(row[5]), row[6]) for row in db.execute(
-        "SELECT m.district, m.industry_code, coalesce(m.level, 0), coalesce(m.first_level, 0), "
-        "CASE WHEN m.first_assessment_id <> m.assessment_id THEN 1 ELSE 0 END, m.verified, count(*) "
-        "FROM maturity_current m WHERE m.questionnaire_id = ? "
-        "GROUP BY m.district, m.industry_code, coalesce(m.level, 0), coalesce(m.first_level, 0), "
-        "CASE WHEN m.first_assessment_id <> m.assessment_id THEN 1 ELSE 0 END, m.verified",
-        [questionnaire_id]).fetchall()]
+        "SELECT district, industry_code, level, first_level, reassessed, verified, n FROM level_cells "
+        "WHERE questionnaire_id = ? AND n > 0", [questionnaire_id]).fetchall()]
 
 
 def assessed_per_questionnaire(db, identity: Identity) -> dict[str, int]:

@@ -63,9 +63,15 @@ def level_counts(cells: Iterable, district: str | None = None, industry: str | N
 def level_counts_by(cells: Iterable, by: str, district: str | None = None, industry: str | None = None,
                     keys: Iterable[str] = ()) -> dict[str, Counter]:
     """level_counts per "district" or "industry_code" (``keys`` first, then the others sorted)."""
-    cells = [c for c in cells if _in(c, district, industry)]
-    groups = list(dict.fromkeys([*keys, *sorted({getattr(c, by) for c in cells})]))
-    return {g: level_counts(c for c in cells if getattr(c, by) == g) for g in groups}
+    found: dict[str, Counter] = {}
+    for cell in cells:
+        if _in(cell, district, industry):
+            group = getattr(cell, by)
+            if group not in found:
+                found[group] = Counter({level: 0 for level in LEVELS})
+            found[group][cell.level] += cell.n
+    order = list(dict.fromkeys([*keys, *sorted(found)]))
+    return {g: found.get(g, Counter({level: 0 for level in LEVELS})) for g in order}
 
 
 def verified_count(cells: Iterable, district: str | None = None, industry: str | None = None) -> int:
