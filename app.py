@@ -26,6 +26,7 @@ PAGES = {
                ("app_pages/bureau_kpi.py", "page_bureau_kpi", "🎯"),
                ("app_pages/provider_queue.py", "page_queue", "📥"),
                ("app_pages/provider_review.py", "page_review", "🔍"),
+               ("app_pages/bureau_onboarding.py", "page_bureau_onboarding", "🪪"),
                ("app_pages/result.py", "page_result", "📊"),
                ("app_pages/ent_profile.py", "page_profile", "🏢"),
                ("app_pages/providers_admin.py", "page_providers", "🤝"),

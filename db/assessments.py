@@ -17,6 +17,7 @@ from db import audit
 from db.connection import now, write_txn
 from db.enterprises import require_complete_profile, visible_enterprise_filter
 from db.identity import AccessDenied, Identity, NotFound
+from db.stats import refresh_current, retire_current
 from db.users import ensure_live
 
 OPEN_STATUSES = ("draft", "returned")
@@ -282,11 +283,15 @@ def store_result(db, assessment_id: int, kind: str, questionnaire_id: str, quest
     earlier rounds (before a return for revision) are never replaced.
     """
     t = now()
-    found = db.execute("SELECT round_no FROM assessments WHERE id = ?", [assessment_id]).fetchone()
-    round_no = (found[0] if found else None) or 1
+    owner = db.execute("SELECT enterprise_id, round_no FROM assessments WHERE id = ?", [assessment_id]).fetchone()
+    round_no = owner[1] or 1
+    retire_current(db, owner[0], questionnaire_id)
     db.execute("UPDATE results SET is_current = 0 WHERE assessment_id = ? AND kind = ?", [assessment_id, kind])
+    replaced = [assessment_id, kind, result["scoring_version"], round_no]
+    db.execute("DELETE FROM result_subdomains WHERE result_id IN (SELECT id FROM results WHERE assessment_id = ? "
+               "AND kind = ? AND scoring_version = ? AND round_no = ?)", replaced)
     db.execute("DELETE FROM results WHERE assessment_id = ? AND kind = ? AND scoring_version = ? AND round_no = ?",
-               [assessment_id, kind, result["scoring_version"], round_no])
+               replaced)
     outcome = result.get("outcome")
     cur = db.execute(
         "INSERT INTO results (assessment_id, kind, questionnaire_id, questionnaire_version, scoring_method, "
@@ -295,6 +300,11 @@ def store_result(db, assessment_id: int, kind: str, questionnaire_id: str, quest
         [assessment_id, kind, questionnaire_id, questionnaire_version, result["method"], result["scoring_version"],
          t, result.get("score"), result.get("level"), None if outcome is None else int(outcome),
          json.dumps(result, ensure_ascii=False), round_no])
+    # Per-sub-domain scores, queryable for the bureau's city picture (weakest sub-domains).
+    db.conn.executemany("INSERT INTO result_subdomains (result_id, subdomain, score) VALUES (?,?,?)",
+                        [(cur.lastrowid, sd, float(part["score"])) for sd, part in (result.get("subdomains") or {}).items()
+                         if isinstance(part, dict) and part.get("score") is not None])
+    refresh_current(db, owner[0], questionnaire_id)
     row = next(db.query("SELECT * FROM results WHERE id = ?", [cur.lastrowid]))
     row["detail"] = result
     return row
@@ -491,11 +501,14 @@ def _answers_from_rows(db, assessment_ids: list[int]) -> dict[int, tuple[dict[st
 
 
 def result_row(assessment_id: int, questionnaire_id: str, questionnaire_version: str, result: dict) -> tuple:
-    """A result as ``store_results_many`` takes it: the summary columns and the detail already as JSON
-    (so a batch holds strings, not thousands of nested dicts)."""
+    """A result as ``store_results_many`` takes it: the summary columns, the detail already as JSON
+    (so a batch holds strings, not thousands of nested dicts) and its sub-domain scores."""
     outcome = result.get("outcome")
+    subdomains = tuple((sd, float(part["score"])) for sd, part in (result.get("subdomains") or {}).items()
+                       if isinstance(part, dict) and part.get("score") is not None)
     return (assessment_id, questionnaire_id, questionnaire_version, result["method"], result["scoring_version"],
-            result.get("score"), result.get("level"), None if outcome is None else int(outcome), _dumps(result))
+            result.get("score"), result.get("level"), None if outcome is None else int(outcome), _dumps(result),
+            subdomains)
 
 
 _dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":")).encode
@@ -503,21 +516,37 @@ _dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(
 
 def store_results_many(db, kind: str, rows: list[tuple]) -> None:
     """``store_result`` for many ``result_row``s at once, inside the caller's transaction: each becomes
-    the current result of its kind, earlier ones stay on record (no longer current), and re-storing
-    the same scoring version replaces that version's row."""
+    the current result of its kind, earlier ones stay on record (no longer current), re-storing the
+    same scoring version in the same submission round replaces that row, and the bureau's summary
+    tables (db/stats.py) follow, as they do for one result."""
     if not rows:
         return
     t = now()
+    ids = json.dumps([r[0] for r in rows])
+    owners = db.execute("SELECT DISTINCT enterprise_id, questionnaire_id FROM assessments "
+                        "WHERE id IN (SELECT value FROM json_each(?))", [ids]).fetchall()
+    for enterprise_id, questionnaire_id in owners:
+        retire_current(db, enterprise_id, questionnaire_id)
     db.execute("UPDATE results SET is_current = 0 WHERE kind = ? AND is_current = 1 "
-               "AND assessment_id IN (SELECT value FROM json_each(?))", [kind, json.dumps([r[0] for r in rows])])
+               "AND assessment_id IN (SELECT value FROM json_each(?))", [kind, ids])
     # Like store_result: a re-score replaces the same version's row of the assessment's current
     # submission round only; results of earlier rounds (before a return for revision) stay.
     current_round = "(SELECT round_no FROM assessments WHERE id = ?)"
+    replaced = [(r[0], kind, r[4], r[0]) for r in rows]
+    db.conn.executemany("DELETE FROM result_subdomains WHERE result_id IN (SELECT id FROM results WHERE "
+                        f"assessment_id = ? AND kind = ? AND scoring_version = ? AND round_no = {current_round})",
+                        replaced)
     db.conn.executemany("DELETE FROM results WHERE assessment_id = ? AND kind = ? AND scoring_version = ? "
-                        f"AND round_no = {current_round}", [(r[0], kind, r[4], r[0]) for r in rows])
+                        f"AND round_no = {current_round}", replaced)
     db.conn.executemany(
         "INSERT INTO results (assessment_id, kind, questionnaire_id, questionnaire_version, scoring_method, "
         "scoring_version, computed_at, is_current, score, level, outcome, detail, round_no) "
         f"VALUES (?,?,?,?,?,?,?,1,?,?,?,?,{current_round})",
         [(aid, kind, qid, version, method, scoring_version, t, score, level, outcome, detail, aid)
-         for aid, qid, version, method, scoring_version, score, level, outcome, detail in rows])
+         for aid, qid, version, method, scoring_version, score, level, outcome, detail, _ in rows])
+    new_ids = dict(db.execute("SELECT assessment_id, id FROM results WHERE kind = ? AND is_current = 1 "
+                              "AND assessment_id IN (SELECT value FROM json_each(?))", [kind, ids]).fetchall())
+    db.conn.executemany("INSERT INTO result_subdomains (result_id, subdomain, score) VALUES (?,?,?)",
+                        [(new_ids[r[0]], sd, score) for r in rows for sd, score in r[9]])
+    for enterprise_id, questionnaire_id in owners:
+        refresh_current(db, enterprise_id, questionnaire_id)

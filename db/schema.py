@@ -162,6 +162,55 @@ def m045_submitted_answers(db):
 
 
 @migrations()
+def m050_city_picture(db):
+    """Per-sub-domain scores of stored results (the city's weakest sub-domains) and the current levels.
+
+    ``result_subdomains`` is written with every result (db.assessments.store_result) and backfilled
+    here from results.detail, so the bureau's picture never parses JSON on a page view. Scores are
+    REAL like results.score; a not-applicable sub-domain has no row.
+    """
+    import json
+
+    db["result_subdomains"].create(
+        {"result_id": int, "subdomain": str, "score": float},
+        pk=("result_id", "subdomain"), not_null={"score"},
+        foreign_keys=[("result_id", "results", "id")],
+    )
+    rows = []
+    for result_id, detail in db.execute("SELECT id, detail FROM results").fetchall():
+        for subdomain, part in (json.loads(detail).get("subdomains") or {}).items():
+            if isinstance(part, dict) and part.get("score") is not None:
+                rows.append((result_id, subdomain, float(part["score"])))
+    db.conn.executemany("INSERT INTO result_subdomains (result_id, subdomain, score) VALUES (?,?,?)", rows)
+    # Each enterprise's latest scored assessment per questionnaire (effective = verified where present),
+    # kept by db.assessments.store_result; the dashboard reads this instead of ranking all assessments.
+    from db.stats import FILL_CELLS, FILL_CURRENT, FILL_SUMS
+
+    db["maturity_current"].create(
+        {"enterprise_id": int, "questionnaire_id": str, "assessment_id": int, "result_id": int, "level": int,
+         "score": float, "verified": int, "first_assessment_id": int, "first_level": int, "district": str,
+         "industry_code": str},
+        pk=("questionnaire_id", "enterprise_id"),
+        not_null={"assessment_id", "result_id", "verified", "district", "industry_code"},
+    )
+    db.execute(FILL_CURRENT.format(where=""))
+    db["subdomain_sums"].create(
+        {"questionnaire_id": str, "district": str, "industry_code": str, "subdomain": str, "total": int, "n": int},
+        pk=("questionnaire_id", "district", "industry_code", "subdomain"), not_null={"total", "n"},
+    )
+    db.execute(FILL_SUMS)
+    db["level_cells"].create(
+        {"questionnaire_id": str, "district": str, "industry_code": str, "level": int, "first_level": int,
+         "reassessed": int, "verified": int, "n": int},
+        pk=("questionnaire_id", "district", "industry_code", "level", "first_level", "reassessed", "verified"),
+        not_null={"n"},
+    )
+    db.execute(FILL_CELLS)
+    # The answers export walks one questionnaire's assessments in this order, with no sort.
+    db["assessments"].create_index(["questionnaire_id", "enterprise_id", "id"], if_not_exists=True)
+
+
+@migrations()
 def m060_review_rounds(db):
     """Provider review (issue 10 §2–§4): one review round per submission, item decisions, kept for ever.
 

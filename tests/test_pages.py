@@ -146,9 +146,12 @@ def test_adoption_verdict_with_reasons(fresh_db):
     assert len(at.dataframe) >= 2  # criteria met / not met, derived indicators
 
 
-def test_bureau_sees_share_against_target(fresh_db):
+def test_bureau_lands_on_the_maturity_picture(fresh_db):
+    """The adoption share moved to the KPI page (issue 11); the landing page is the city's maturity picture."""
     at = sign_in("bureau1")
-    share = at.metric[0]
-    assert share.label == "规上企业工业互联网应用率" and share.value.endswith("%")
-    applying = fresh_db.execute("SELECT count(*) FROM results WHERE outcome = 1 AND is_current = 1").fetchone()[0]
-    assert at.metric[3].value == str(applying)
+    assessed = at.metric[0]
+    assert assessed.label == "已有结果的企业"
+    expected = fresh_db.execute("SELECT count(DISTINCT a.enterprise_id) FROM results r JOIN assessments a "
+                                "ON a.id = r.assessment_id WHERE r.is_current = 1 AND r.questionnaire_id = "
+                                "'cmmm_quick'").fetchone()[0]
+    assert assessed.value == str(expected) and expected > 0

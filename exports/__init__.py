@@ -1,0 +1,1 @@
+"""Streamed exports for the bureau (bounded memory, written to a temporary file)."""
