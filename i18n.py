@@ -15,7 +15,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "bad_credentials": ("用户名或密码错误。", "Wrong username or password."),
     "locked": ("连续登录失败次数过多，账户已暂时锁定，请于 {until} 后再试。",
                "Too many failed attempts; the account is locked until {until}."),
-    "expired": ("登录已过期，请重新登录。", "Your session has expired; please sign in again."),
+    "expired": ("登录已结束（超时、在其他页面退出或账号被停用），刚才的操作未保存。请重新登录，登录后回到原页面。",
+                "Your sign-in has ended (timed out, signed out elsewhere or deactivated); what you just did was not "
+                "saved. Sign in again to return to the same page."),
     "not_authorised": ("无权访问此页面。", "You are not authorised to see this page."),
     "demo_banner": ("演示模式：本系统包含标注为“演示”的示例数据，请勿录入真实数据。",
                     "Demo mode: this system contains sample data marked as demo; do not enter real data."),

@@ -148,3 +148,17 @@ def test_unset_choices_show_a_placeholder_and_are_named_when_saving(fresh_db, en
     at.run()
     assert "企业信息已完整。" in [s.value for s in at.success]
     assert get_enterprise(fresh_db, ent1, ent1.enterprise_id)["industry_code"] == "34"
+
+
+def test_profile_save_after_sign_out_elsewhere_is_not_saved_and_goes_to_sign_in(fresh_db, ent1):
+    """A page without its own SessionEnded handling still says "not saved" and goes to sign-in (ui/errors.py)."""
+    at = open_page(sign_in("ent1"), PROFILE)
+    before = get_enterprise(fresh_db, ent1, ent1.enterprise_id)["employees"]
+    fresh_db.execute("UPDATE auth_sessions SET revoked_at = '2020-01-01T00:00:00.000000Z'")  # signed out in another tab
+    at.text_input(key=_key(ent1.enterprise_id, "employees")).input("999")
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert not at.exception
+    assert any("未保存" in w.value for w in at.warning)  # the rerun's own session check ends it first
+    assert at.text_input(key="login_user") is not None
+    assert fresh_db.execute("SELECT employees FROM enterprises WHERE id = ?", [ent1.enterprise_id]).fetchone()[0] == before

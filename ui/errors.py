@@ -15,6 +15,7 @@ import sys
 
 import streamlit as st
 
+from db.identity import SessionEnded
 from i18n import t
 
 log = logging.getLogger("zibo.pages")
@@ -50,6 +51,12 @@ def show_unexpected(exc: BaseException) -> str:
     Streamlit's control-flow exceptions (st.stop, st.rerun, st.switch_page) derive from
     BaseException, not Exception, so a caller's ``except Exception`` never reaches them here.
     """
+    if isinstance(exc, SessionEnded):
+        # A write refused because the session is over, on a page without its own handling:
+        # nothing was stored; say so and go to sign-in, which returns here afterwards.
+        from auth import session_ended_on_write
+
+        session_ended_on_write()
     message = _logged_message(exc)
     st.error(message)
     return message
@@ -61,6 +68,10 @@ def safe_callback(fn):
     def run(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
+        except SessionEnded:
+            from auth import end_local_session
+
+            end_local_session("not_saved_signed_out")
         except Exception as exc:  # control flow (st.rerun...) is BaseException and passes
             st.session_state[PENDING] = _logged_message(exc)
     return run
