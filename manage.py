@@ -108,7 +108,7 @@ def _rescore_batch(db, batch: list[dict]) -> dict:
     rows = [result_row(a["id"], q.id, q.version, scoring.score(q, *inputs[a["id"]])) for a, q in todo]
     with write_txn(db):
         store_results_many(db, "self", rows)
-        for (a, _), (_, _, _, _, version, score, level, outcome, _) in zip(todo, rows):
+        for (a, _), (_, _, _, _, version, score, level, outcome, _, _) in zip(todo, rows):
             old = None if a["old_scoring_version"] is None else {
                 "scoring_version": a["old_scoring_version"], "level": a["old_level"],
                 "outcome": a["old_outcome"], "score": a["old_score"]}

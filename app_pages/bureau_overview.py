@@ -53,7 +53,12 @@ def full_height(table: pd.DataFrame) -> int:
 def show(table: pd.DataFrame, name: str, key: str, counts: list[str] | None = None, total: str | None = None,
          shares: tuple[str, ...] = ()) -> None:
     """The table, then xlsx and csv (UTF-8 with BOM) of exactly it; suppressed when for publication."""
-    st.dataframe(table, hide_index=True, width="stretch", height=full_height(table), key=f"city_table_{key}")
+    # A share with no enterprises behind it is shown as "—" (Streamlit would write "None"); the export
+    # keeps the cell empty, which is what a spreadsheet reader expects.
+    shown = table.copy()
+    for column in shown.columns[shown.isna().any()]:
+        shown[column] = shown[column].map(lambda v: "—" if pd.isna(v) else f"{v:g}")
+    st.dataframe(shown, hide_index=True, width="stretch", height=full_height(table), key=f"city_table_{key}")
     if publication and counts is None:
         return  # lists of enterprises are never published
     out = tables.for_publication(table, counts, total, shares) if publication else table
@@ -85,7 +90,9 @@ city_table = tables.city_level_table(counts, t)
 chart_data = pd.DataFrame({"level": LEVEL_COLUMNS, "n": [counts[lv] for lv in mat.LEVELS]})
 st.altair_chart(alt.Chart(chart_data).mark_bar().encode(
     x=alt.X("level:N", sort=None, title=None, axis=alt.Axis(labelAngle=0)),
-    y=alt.Y("n:Q", title=t("city_col_enterprises")), tooltip=["level", "n"]), width="stretch")
+    y=alt.Y("n:Q", title=t("city_col_enterprises")), tooltip=[alt.Tooltip("level:N", title=t("level")),
+                                                             alt.Tooltip("n:Q", title=t("city_col_enterprises"))]),
+                width="stretch")
 level_export(city_table, f"maturity_levels_{suffix}", "levels")
 
 st.subheader(t("city_sec_reference"))

@@ -113,6 +113,9 @@ def retire_current(db, enterprise_id: int, questionnaire_id: str) -> None:
     """Take one enterprise's row out of maturity_current and subdomain_sums (before its results change)."""
     _apply_sums(db, enterprise_id, questionnaire_id, -1)
     _apply_cells(db, enterprise_id, questionnaire_id, -1)
+    # Emptied counters go, so the tables stay exactly what a rebuild from the results gives.
+    db.execute("DELETE FROM level_cells WHERE questionnaire_id = ? AND n = 0", [questionnaire_id])
+    db.execute("DELETE FROM subdomain_sums WHERE questionnaire_id = ? AND n = 0", [questionnaire_id])
     db.execute("DELETE FROM maturity_current WHERE enterprise_id = ? AND questionnaire_id = ?",
                [enterprise_id, questionnaire_id])
 

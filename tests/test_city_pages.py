@@ -99,6 +99,18 @@ def scored(with_roster):  # noqa: F811
     return db, made
 
 
+def _cell(v):
+    """A view cell as the export holds it: "—" (no value, shown) is an empty cell; shown numbers are numbers."""
+    if v != v or v == "—":
+        return None
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return v
+    return v
+
+
 def _table(at: AppTest, column: str):
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
@@ -118,7 +130,7 @@ def test_overview_shows_levels_and_exports_agree_row_for_row(scored, exported): 
         book = load_workbook(io.BytesIO(exported[f"xlsx:{name}"]), read_only=True)
         rows = list(book.worksheets[0].iter_rows(values_only=True))
         assert list(rows[0]) == list(table.columns)
-        assert [list(r) for r in rows[1:]] == [[None if v != v else v for v in r] for r in table.values.tolist()]
+        assert [list(r) for r in rows[1:]] == [[_cell(v) for v in r] for r in table.values.tolist()]
         data = exported[f"csv:{'|'.join(table.columns)}"]
         assert data.startswith(b"\xef\xbb\xbf")
         assert len(list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))) == len(table) + 1

@@ -140,3 +140,29 @@ def test_submitted_answers_snapshot_equals_the_answer_rows(fresh_db):
     assert answers_for_scoring_many(fresh_db, ids) == _answers_from_rows(fresh_db, ids)
     fresh_db.execute("UPDATE assessments SET submitted_answers = NULL WHERE id = ?", [ids[0]])
     assert answers_for_scoring_many(fresh_db, ids) == _answers_from_rows(fresh_db, ids)
+
+
+def test_rescore_keeps_the_bureau_summary_tables_equal_to_a_rebuild(fresh_db, ent1, monkeypatch):
+    """Batched re-scoring updates maturity_current, subdomain_sums and level_cells as store_result does."""
+    from db.stats import FILL_CELLS, FILL_CURRENT, FILL_SUMS
+    from tests.test_results_data import full_answers, submit_full
+
+    submit_full(fresh_db, ent1, full_answers())
+
+    path = ROOT / "questionnaires" / "cmmm_full_v1.yaml"
+    text = path.read_text(encoding="utf-8").replace('version: "2025.1"', 'version: "2099.1"', 1)
+    text = text.replace("pass_mark: 0.8", "pass_mark: 0.5")  # a looser rule: levels move
+    changed = load_text(text, path.name)
+    catalogue = dict(registry.load_all())
+    catalogue[changed.key] = changed
+    monkeypatch.setitem(registry._cache, str(registry.DIRECTORY), catalogue)
+    assert rescore(fresh_db, "cmmm_full", batch_size=2)["rescored"] > 0
+
+    tables = ("maturity_current", "subdomain_sums", "level_cells")
+    kept = [fresh_db.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4, 5").fetchall() for t in tables]
+    for table in tables:
+        fresh_db.execute(f"DELETE FROM {table}")
+    fresh_db.execute(FILL_CURRENT.format(where=""))
+    fresh_db.execute(FILL_SUMS)
+    fresh_db.execute(FILL_CELLS)
+    assert kept == [fresh_db.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4, 5").fetchall() for t in tables]

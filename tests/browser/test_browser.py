@@ -41,6 +41,12 @@ def sign_in(page: Page, base: str, username: str) -> None:
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_role("button", name="退出登录")).to_be_visible(timeout=TIMEOUT)
+    # The page then goes through /auth/complete, which sets the HttpOnly cookie and comes back:
+    # a test navigating before that round trip ends would abort it (net::ERR_ABORTED).
+    wait_for_cookie(page, True)
+    page.wait_for_load_state("load")
+    expect(page.get_by_role("button", name="退出登录")).to_be_visible(timeout=TIMEOUT)
+    wait_idle(page)
 
 
 def session_cookie(page: Page) -> str | None:
