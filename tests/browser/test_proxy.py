@@ -244,7 +244,7 @@ def test_upload_and_tables_through_the_proxy(cluster, https_page):
     expect(page.get_by_text("文件检查通过，可以导入。")).to_be_visible(timeout=TIMEOUT)
     page.get_by_role("button", name="导入 20 家企业").click()
     wait_idle(page)
-    expect(page.get_by_text(re.compile(r"20 家企业"))).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text(re.compile(r"已导入 \d+ 年名录：20 家企业"))).to_be_visible(timeout=TIMEOUT)
     page.get_by_role("tab", name="指标").click()
     expect(page.get_by_text("6 / 20 家已有评估结果")).to_be_visible(timeout=TIMEOUT)
     expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible(timeout=TIMEOUT)

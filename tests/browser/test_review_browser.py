@@ -17,6 +17,7 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
 pytest.importorskip("playwright.sync_api", reason="playwright (pip) not installed")
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect  # noqa: E402
 
 from .test_browser import sign_in, wait_idle  # noqa: E402
@@ -61,8 +62,16 @@ def test_review_cycle(server_factory, seeded_db, tmp_path, new_page):
     for n, (item, reason) in enumerate(zip(ITEMS, ("未见成文规划", "培训记录不全"), strict=True)):
         form = provider.locator('[data-testid="stForm"]').nth(n)
         form.get_by_text("调整为核验值").click()
-        form.locator('[data-testid="stSelectbox"]').click()
-        provider.get_by_role("option", name=quick.questions[item].options[0].label.zh).click()
+        wait_idle(provider)
+        option = provider.get_by_role("option", name=quick.questions[item].options[0].label.zh)
+        for _ in range(3):  # a rerun landing while the list opens closes it again: open it once more
+            form.locator('[data-testid="stSelectbox"]').click()
+            try:
+                option.wait_for(timeout=TIMEOUT / 3)
+                break
+            except PlaywrightTimeout:
+                wait_idle(provider)
+        option.click()
         form.get_by_label("调整理由（必填）").fill(reason)
         form.get_by_label("给企业的意见").fill(f"请核对第 {n + 1} 题")
         form.get_by_role("button", name="保存本题").click()
