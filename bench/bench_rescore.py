@@ -51,11 +51,15 @@ def build(path: str, n: int) -> None:
     conn = db.conn
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute("BEGIN")
-    conn.execute("INSERT INTO enterprises (id, credit_code, name, district, created_at) "
-                 "VALUES (1, 'BENCH', '基准企业', '张店区', ?)", [T0])
+    # Three assessments per enterprise, as after three yearly rounds: the bureau's summary tables are
+    # kept per enterprise, so one enterprise owning everything would be an unrealistic worst case.
+    conn.execute("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) "
+                 "INSERT INTO enterprises (id, credit_code, name, district, industry_code, created_at) "
+                 "SELECT i, 'BENCH' || i, '基准企业' || i, 'zhangdian', '26', ? FROM c", [(n + 2) // 3, T0])
     conn.execute("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) "
                  "INSERT INTO assessments (id, enterprise_id, questionnaire_id, questionnaire_version, status, "
-                 "created_at, submitted_at) SELECT i, 1, 'cmmm_full', '1', 'submitted', ?, ? FROM c", [n, T0, T0])
+                 "created_at, submitted_at) SELECT i, (i + 2) / 3, 'cmmm_full', '1', 'submitted', ?, ? FROM c",
+                 [n, T0, T0])
     conn.execute("INSERT INTO answers (assessment_id, item_id, value, na_reason, rev, updated_at) "
                  "SELECT id, 'manufacturing_type', json_quote(CASE id % 3 WHEN 0 THEN 'discrete' WHEN 1 THEN 'process' "
                  "ELSE 'mixed' END), NULL, 1, ? FROM assessments", [T0])
