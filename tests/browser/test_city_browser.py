@@ -18,6 +18,7 @@ if not Path(CHROMIUM).exists():
 pytest.importorskip("playwright.sync_api", reason="playwright (pip) not installed")
 
 from openpyxl import load_workbook  # noqa: E402
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
 from .test_browser import sign_in, wait_idle  # noqa: E402
@@ -38,8 +39,16 @@ import_preview(db, who, 2025, preview_file("sample-roster.csv", Path("docs/sampl
 
 
 def choose(page, label: str, option: str) -> None:
-    page.get_by_label(label).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
+    wait_idle(page)
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):  # a rerun landing while the list opens closes it again: open it once more
+        page.get_by_label(label).first.click()
+        try:
+            wanted.wait_for(timeout=TIMEOUT / 3)
+            break
+        except PlaywrightTimeout:
+            wait_idle(page)
+    wanted.click()
     wait_idle(page)
 
 
