@@ -108,15 +108,23 @@ def start_assessment(db, identity: Identity, questionnaire_id: str, questionnair
     get the same open assessment (a partial unique index backs this up). A new one needs a
     complete company profile (raises db.enterprises.ProfileIncomplete otherwise).
     """
-    if identity.role != "enterprise" or not identity.enterprise_id:
-        raise AccessDenied("only enterprise users start assessments")
     with write_txn(db):
-        ensure_live(db, identity)
-        existing = _open_assessment(db, identity.enterprise_id, questionnaire_id)
+        existing = _open_or_allowed_to_start(db, identity, questionnaire_id)
         if existing:
             return existing, False
-        require_complete_profile(db, identity.enterprise_id)
         return _insert_draft(db, identity, questionnaire_id, questionnaire_version), True
+
+
+def _open_or_allowed_to_start(db, identity: Identity, questionnaire_id: str) -> int | None:
+    """Inside a start's write transaction: the open assessment to return, or None once a new one may
+    be created (an enterprise user, a live session, a complete profile)."""
+    if identity.role != "enterprise" or not identity.enterprise_id:
+        raise AccessDenied("only enterprise users start assessments")
+    ensure_live(db, identity)
+    existing = _open_assessment(db, identity.enterprise_id, questionnaire_id)
+    if existing is None:
+        require_complete_profile(db, identity.enterprise_id)
+    return existing
 
 
 def _open_assessment(db, enterprise_id: int, questionnaire_id: str) -> int | None:
@@ -331,14 +339,10 @@ def start_prefilled(db, identity: Identity, questionnaire_id: str, questionnaire
     waits for "确认本节", and the audit entries. An open assessment is returned as it is;
     without an earlier submission the new assessment starts empty. Returns (id, created).
     """
-    if identity.role != "enterprise" or not identity.enterprise_id:
-        raise AccessDenied("only enterprise users start assessments")
     with write_txn(db):
-        ensure_live(db, identity)
-        existing = _open_assessment(db, identity.enterprise_id, questionnaire_id)
+        existing = _open_or_allowed_to_start(db, identity, questionnaire_id)
         if existing:
             return existing, False
-        require_complete_profile(db, identity.enterprise_id)
         source = last_submitted(db, identity, questionnaire_id)
         if source is None:
             return _insert_draft(db, identity, questionnaire_id, questionnaire_version), True
