@@ -4,6 +4,7 @@ same-origin redirects only, sign-out that a cross-site link cannot trigger, secu
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from starlette.requests import Request
@@ -20,6 +21,13 @@ def request(path: str, query: str = "", scheme: str = "http", headers: dict | No
                     "headers": raw, "server": ("127.0.0.1", 8501), "root_path": ""})
 
 
+def run(coroutine):
+    """Run a handler to completion in its own thread: a session-scoped Playwright browser (tests/browser) keeps an
+    event loop running in the main thread, where run() is refused."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def set_cookie_header(response) -> str:
     return response.headers.get("set-cookie", "")
 
@@ -28,14 +36,14 @@ def set_cookie_header(response) -> str:
 def test_complete_sets_an_httponly_strict_cookie_once(fresh_db, scheme, secure):
     token = users.open_session(fresh_db, identity_of(fresh_db, "ent1"))
     code = users.issue_handoff(fresh_db, token)
-    response = asyncio.run(serve.auth_complete(request("/auth/complete", f"code={code}&next=%2Fent_fill%3Fa%3D3",
+    response = run(serve.auth_complete(request("/auth/complete", f"code={code}&next=%2Fent_fill%3Fa%3D3",
                                                        scheme)))
     assert response.status_code == 303 and response.headers["location"] == "/ent_fill?a=3"
     cookie = set_cookie_header(response)
     assert cookie.startswith("zb_session=") and "HttpOnly" in cookie and "SameSite=strict" in cookie
     assert ("Secure" in cookie) is secure
     assert response.headers["cache-control"] == "no-store"
-    again = asyncio.run(serve.auth_complete(request("/auth/complete", f"code={code}&next=/", scheme)))
+    again = run(serve.auth_complete(request("/auth/complete", f"code={code}&next=/", scheme)))
     assert set_cookie_header(again) == ""  # a code works once
 
 
@@ -52,11 +60,11 @@ def test_same_origin_paths_are_kept(target):
 
 def test_signout_revokes_and_clears_but_not_from_another_site(fresh_db):
     token = users.open_session(fresh_db, identity_of(fresh_db, "ent1"))
-    cross = asyncio.run(serve.auth_signout(request("/auth/signout", headers={
+    cross = run(serve.auth_signout(request("/auth/signout", headers={
         "cookie": f"zb_session={token}", "sec-fetch-site": "cross-site"})))
     assert set_cookie_header(cross) == ""
     assert users.resume_session(fresh_db, token, 30) is not None
-    same = asyncio.run(serve.auth_signout(request("/auth/signout", headers={
+    same = run(serve.auth_signout(request("/auth/signout", headers={
         "cookie": f"zb_session={token}", "sec-fetch-site": "same-origin"})))
     assert 'zb_session=""' in set_cookie_header(same) and "Max-Age=0" in set_cookie_header(same)
     assert users.resume_session(fresh_db, token, 30) is None
@@ -71,7 +79,7 @@ def test_security_headers_are_added_to_every_http_response():
     async def collect(message):
         sent.append(message)
 
-    asyncio.run(serve.SecurityHeaders(inner)({"type": "http"}, None, collect))
+    run(serve.SecurityHeaders(inner)({"type": "http"}, None, collect))
     headers = dict(sent[0]["headers"])
     assert headers[b"x-frame-options"] == b"DENY"
     assert headers[b"x-content-type-options"] == b"nosniff"
