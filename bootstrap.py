@@ -14,7 +14,7 @@ import secrets
 import sys
 import threading
 
-from db.connection import database_path, get_db, write_txn
+from db.connection import database_path, get_db, location_of, redacted, write_txn
 
 _done: dict[str, str] = {}  # path -> mode
 _lock = threading.Lock()
@@ -51,7 +51,7 @@ def _record_mode(db, requested: str) -> str:
             mode = "demo" if seeded else ("production" if has_users else requested)
             db.execute("INSERT INTO settings (key, value) VALUES ('mode', ?)", [mode])
     if mode != requested:
-        path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+        path = redacted(location_of(db))
         if mode == "demo":
             raise DatabaseModeError(
                 f"{path} is a DEMO database (published demo passwords) and cannot be opened as production. "

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from bootstrap import ensure_ready
+from db.connection import location_of
 from passwords import password_problem
 
 
@@ -61,7 +62,7 @@ def rescore(db, questionnaire_id: str | None = None, batch_size: int = RESCORE_B
     total = count_for_scoring(db, questionnaire_id)
     counts = {"assessments": total, "rescored": 0, "changed": 0, "outcome_before": 0, "outcome_after": 0}
     bar = _ProgressBar(progress, total, "rescore")
-    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    path = location_of(db)
     if workers > 1 and path and total >= PARALLEL_FROM_BATCHES * batch_size:
         import multiprocessing
 

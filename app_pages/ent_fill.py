@@ -1,6 +1,5 @@
 """Enterprise: fill in an assessment section by section; every answer is saved as it is given."""
 
-import sqlite3
 
 import streamlit as st
 
@@ -16,6 +15,7 @@ from db.assessments import (
     split_answers,
     start_assessment,
 )
+from db.connection import DATABASE_ERRORS
 from db.enterprises import ProfileIncomplete
 from db.identity import NotFound, SessionEnded
 from i18n import t, tx
@@ -127,7 +127,7 @@ with nav_col:
             session_ended_on_write()
         except Incomplete:
             tried.add(aid)
-        except sqlite3.OperationalError as exc:
+        except DATABASE_ERRORS as exc:
             st.error(db_error_message(exc))
         else:
             tried.discard(aid)

@@ -5,7 +5,6 @@ colleague's save in between refuses it with a message, and the page shows their 
 The bureau reads the same page without any control.
 """
 
-import sqlite3
 
 import pandas as pd
 import streamlit as st
@@ -16,6 +15,7 @@ from auth import end_local_session, require_role
 from bootstrap import ensure_ready
 from db import reviews
 from db.assessments import current_result, load_answers, split_answers
+from db.connection import DATABASE_ERRORS
 from db.identity import AccessDenied, NotFound, SessionEnded
 from i18n import lang, t, tx
 from questionnaires.conditions import visibility
@@ -106,7 +106,7 @@ def _write(action) -> bool:
         _flash("error", t(exc.key))
     except (NotFound, AccessDenied):
         _flash("error", t("not_found"))
-    except sqlite3.OperationalError as exc:
+    except DATABASE_ERRORS as exc:
         _flash("error", db_error_message(exc))
     else:
         return True

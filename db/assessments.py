@@ -139,14 +139,15 @@ def _insert_draft(db, identity: Identity, questionnaire_id: str, questionnaire_v
     t = now()
     cur = db.execute(
         "INSERT INTO assessments (enterprise_id, questionnaire_id, questionnaire_version, status, created_by, "
-        "created_at, updated_at, prefilled_from) VALUES (?,?,?,?,?,?,?,?)",
+        "created_at, updated_at, prefilled_from) VALUES (?,?,?,?,?,?,?,?) RETURNING id",
         [identity.enterprise_id, questionnaire_id, questionnaire_version, "draft", identity.user_id, t, t,
          prefilled_from])
+    new_id = cur.fetchall()[0][0]
     new = {"questionnaire": questionnaire_id, "version": questionnaire_version}
     if prefilled_from is not None:
         new["prefilled_from"] = prefilled_from
-    audit.record(db, identity, "start", "assessment", cur.lastrowid, new=new)
-    return cur.lastrowid
+    audit.record(db, identity, "start", "assessment", new_id, new=new)
+    return new_id
 
 
 def _answer(row) -> StoredAnswer:
@@ -304,16 +305,17 @@ def store_result(db, assessment_id: int, kind: str, questionnaire_id: str, quest
     cur = db.execute(
         "INSERT INTO results (assessment_id, kind, questionnaire_id, questionnaire_version, scoring_method, "
         "scoring_version, computed_at, is_current, score, level, outcome, detail, round_no) "
-        "VALUES (?,?,?,?,?,?,?,1,?,?,?,?,?)",
+        "VALUES (?,?,?,?,?,?,?,1,?,?,?,?,?) RETURNING id",
         [assessment_id, kind, questionnaire_id, questionnaire_version, result["method"], result["scoring_version"],
          t, result.get("score"), result.get("level"), None if outcome is None else int(outcome),
          json.dumps(result, ensure_ascii=False), round_no])
+    result_id = cur.fetchall()[0][0]
     # Per-sub-domain scores, queryable for the bureau's city picture (weakest sub-domains).
     db.conn.executemany("INSERT INTO result_subdomains (result_id, subdomain, score) VALUES (?,?,?)",
-                        [(cur.lastrowid, sd, float(part["score"])) for sd, part in (result.get("subdomains") or {}).items()
+                        [(result_id, sd, float(part["score"])) for sd, part in (result.get("subdomains") or {}).items()
                          if isinstance(part, dict) and part.get("score") is not None])
     refresh_current(db, owner[0], questionnaire_id)
-    row = next(db.query("SELECT * FROM results WHERE id = ?", [cur.lastrowid]))
+    row = next(db.query("SELECT * FROM results WHERE id = ?", [result_id]))
     row["detail"] = result
     return row
 
@@ -377,7 +379,7 @@ def prefill_state(db, identity: Identity, assessment_id: int) -> dict[str, dict]
 def unconfirmed_sections(db, assessment_id: int) -> list[str]:
     """Pre-filled sections not yet confirmed (no identity check: callers have done it)."""
     return [r[0] for r in db.execute("SELECT section_id FROM prefill_sections WHERE assessment_id = ? "
-                                     "AND confirmed_at IS NULL ORDER BY rowid", [assessment_id]).fetchall()]
+                                     "AND confirmed_at IS NULL ORDER BY section_id", [assessment_id]).fetchall()]
 
 
 def confirm_section(db, identity: Identity, assessment_id: int, section_id: str) -> bool:

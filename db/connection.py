@@ -1,4 +1,8 @@
-"""SQLite connections: one per thread, WAL, foreign keys, busy timeout, immediate write locks.
+"""Database connections: SQLite (the embedded default) or PostgreSQL (ZB_DATABASE_URL).
+
+SQLite: one connection per thread, WAL, foreign keys, busy timeout, immediate write locks.
+PostgreSQL: pooled connections behind the same interface (db/postgres.py); write transactions
+take one advisory lock, so they run one at a time exactly as on SQLite (docs/database.md).
 
 Streamlit runs every rerun in a new thread, and a sqlite3 connection refuses to be used
 from another thread, so connections are never shared across threads (engineering.md §5).
@@ -22,6 +26,7 @@ from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 import sqlite_utils
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -35,15 +40,41 @@ BEGIN_RETRY = True
 RETRY_FIRST_S = 0.0005  # jittered back-off between BEGIN IMMEDIATE attempts: up to 0.5 ms, doubling…
 RETRY_CAP_S = 0.008  # …to at most 8 ms, so a freed lock is noticed within a few ms
 
+# What "the database could not do it now" raises on either engine (busy, gone, read-only).
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.OperationalError, psycopg.OperationalError)
+
 _local = threading.local()
 _bootstrapped: set[str] = set()
 _bootstrap_lock = threading.Lock()
 
 
 def database_path() -> str:
-    """The database file: $ZB_DB_PATH, else data/zibo.db (data/zibo-demo.db when ZB_DEMO=1) in the repository."""
+    """The database: $ZB_DATABASE_URL (a postgresql+psycopg:// URL) if set, else a SQLite file —
+    $ZB_DB_PATH, else data/zibo.db (data/zibo-demo.db when ZB_DEMO=1) in the repository."""
+    url = os.environ.get("ZB_DATABASE_URL", "").strip()
+    if url:
+        return url
     demo = os.environ.get("ZB_DEMO", "").strip().lower() in ("1", "true", "yes", "on")
     return str(Path(os.environ.get("ZB_DB_PATH") or (DEMO_DB_PATH if demo else DEFAULT_DB_PATH)).resolve())
+
+
+def is_postgres(db) -> bool:
+    """Whether a connection is a PostgreSQL one (db/postgres.PgDatabase)."""
+    return getattr(db, "dialect", "sqlite") == "postgresql"
+
+
+def redacted(location: str) -> str:
+    """A location fit for messages and logs: a URL's password replaced by ***."""
+    import re
+
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", location)
+
+
+def location_of(db) -> str:
+    """The location (file path or URL) a connection was opened on."""
+    if is_postgres(db):
+        return db.url
+    return db.conn.execute("PRAGMA database_list").fetchone()[2]
 
 
 def now() -> str:
@@ -66,6 +97,10 @@ def get_db(path: str | None = None) -> sqlite_utils.Database:
     """This thread's connection to the database, created and migrated on first use."""
     path = path or database_path()
     bootstrap(path)
+    if _postgres_location(path):
+        from db import postgres
+
+        return postgres.thread_database(path)
     cache = getattr(_local, "dbs", None)
     if cache is None:
         cache = _local.dbs = {}
@@ -76,22 +111,27 @@ def get_db(path: str | None = None) -> sqlite_utils.Database:
 
 
 def bootstrap(path: str) -> None:
-    """Create the directory and database, switch to WAL and apply migrations (once per process)."""
+    """Create the database (a SQLite file in WAL mode) and apply the migrations (once per process)."""
     if path in _bootstrapped:
         return
     with _bootstrap_lock:
         if path in _bootstrapped:
             return
-        from db.schema import migrations
+        from db import migrate
 
-        _create_private(path)
-        db = _open(path)
-        try:
-            db.enable_wal()
-            migrations.apply(db)
-        finally:
-            db.conn.close()
+        if not _postgres_location(path):
+            _create_private(path)
+            db = _open(path)
+            try:
+                db.enable_wal()
+            finally:
+                db.conn.close()
+        migrate.upgrade(path)
         _bootstrapped.add(path)
+
+
+def _postgres_location(path: str) -> bool:
+    return path.startswith(("postgresql:", "postgresql+", "postgres:"))
 
 
 def _create_private(path: str) -> None:
@@ -189,6 +229,12 @@ def write_txn(db: sqlite_utils.Database):
     retried with short jittered sleeps. Either wait gives up after WRITE_WAIT_S with
     sqlite3.OperationalError("database is locked"), as SQLite itself would.
     """
+    if is_postgres(db):
+        from db.postgres import write_transaction
+
+        with write_transaction(db, WRITE_WAIT_S):
+            yield db
+        return
     deadline = time.monotonic() + WRITE_WAIT_S
     lock = _write_lock(db) if PROCESS_WRITE_LOCK else None
     if lock is not None and lock.owner == threading.get_ident():
@@ -209,8 +255,19 @@ def write_txn(db: sqlite_utils.Database):
             lock.release()
 
 
+def release_connections() -> None:
+    """Hand this thread's PostgreSQL connections back to the pool (end of a Streamlit run).
+
+    SQLite connections stay: opening one costs microseconds, and Streamlit's script threads end
+    after each run, which closes them."""
+    from db import postgres
+
+    postgres.release_thread_connection()
+
+
 def forget_connections() -> None:
     """Close this thread's connections (tests that delete database files use it)."""
     for db in getattr(_local, "dbs", {}).values():
         db.conn.close()
     _local.dbs = {}
+    release_connections()

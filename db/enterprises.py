@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from db import audit
 from db.connection import now, write_txn
+from db.dialect import string_agg
 from db.identity import AccessDenied, Identity, NotFound
 from db.users import ensure_live
 from questionnaires.model import Text
@@ -35,8 +36,9 @@ def can_see_enterprise(db, identity: Identity, enterprise_id: int) -> bool:
 def list_enterprises(db, identity: Identity) -> list[dict]:
     """Enterprises the identity may see, with their assigned providers."""
     where, params = visible_enterprise_filter(identity)
+    names = string_agg(db, "p.name", "、")
     return list(db.query(
-        f"SELECT e.*, (SELECT group_concat(p.name, '、') FROM assignments a JOIN providers p ON p.id = a.provider_id "
+        f"SELECT e.*, (SELECT {names} FROM assignments a JOIN providers p ON p.id = a.provider_id "
         f"WHERE a.enterprise_id = e.id) AS providers FROM enterprises e WHERE {where} ORDER BY e.name", params))
 
 
@@ -58,21 +60,22 @@ def create_enterprise(db, credit_code: str, name: str, district: str, industry_c
     extra = {k: profile[k] for k in OPTIONAL_PROFILE_FIELDS if profile.get(k) is not None}
     columns = ["credit_code", "name", "district", "industry_code", "above_scale", "is_demo", "created_at", *extra]
     cur = db.execute(
-        f"INSERT INTO enterprises ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        f"INSERT INTO enterprises ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) RETURNING id",
         [code, name, district, industry_code, int(above_scale), int(is_demo), now(), *extra.values()])
-    return cur.lastrowid
+    return cur.fetchall()[0][0]
 
 
 def create_provider(db, name: str, is_demo: bool = False) -> int:
-    return db.execute("INSERT INTO providers (name, is_demo, created_at) VALUES (?,?,?)",
-                      [name, int(is_demo), now()]).lastrowid
+    return db.execute("INSERT INTO providers (name, is_demo, created_at) VALUES (?,?,?) RETURNING id",
+                      [name, int(is_demo), now()]).fetchall()[0][0]
 
 
 def assign(db, identity: Identity | None, provider_id: int, enterprise_id: int) -> None:
     """Assign a provider to an enterprise (bureau or admin; None = system/demo seeding)."""
     if identity is not None and identity.role not in ("bureau", "admin"):
         raise AccessDenied("only the bureau assigns providers")
-    db.execute("INSERT OR IGNORE INTO assignments (provider_id, enterprise_id, assigned_at) VALUES (?,?,?)",
+    db.execute("INSERT INTO assignments (provider_id, enterprise_id, assigned_at) VALUES (?,?,?) "
+               "ON CONFLICT (provider_id, enterprise_id) DO NOTHING",
                [provider_id, enterprise_id, now()])
 
 

@@ -104,9 +104,9 @@ def attach(db, identity: Identity, assessment_id: int, item_id: str, filename: s
                                        f"At most {MAX_FILES_PER_ITEM} files per item; delete one first."))
         new_id = db.execute(
             "INSERT INTO evidence_files (assessment_id, item_id, sha256, size, kind, mime, filename, uploaded_by, "
-            "uploaded_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            "uploaded_at) VALUES (?,?,?,?,?,?,?,?,?) RETURNING id",
             [assessment_id, item_id, sha, len(data), checked.kind, checked.mime, checked.name,
-             identity.user_id, now()]).lastrowid
+             identity.user_id, now()]).fetchall()[0][0]
         audit.record(db, identity, "attach_evidence", "assessment", assessment_id,
                      new={"item": item_id, "file": checked.name, "size": len(data), "sha256": sha})
         # Written last, inside the transaction: if it fails, the row is rolled back too.

@@ -82,9 +82,9 @@ def _onboard_one(db, identity, entry: dict, created: dict) -> Issued | None:
     if row is None:
         cur = db.execute(
             "INSERT INTO enterprises (credit_code, name, district, industry_code, above_scale, created_at) "
-            "VALUES (?,?,?,?,1,?)", [entry["credit_code"], entry["name"], entry["district"], entry["industry_code"],
+            "VALUES (?,?,?,?,1,?) RETURNING id", [entry["credit_code"], entry["name"], entry["district"], entry["industry_code"],
                                      now()])
-        enterprise_id = cur.lastrowid
+        enterprise_id = cur.fetchall()[0][0]
         audit.record(db, identity, "onboard_create", "enterprise", enterprise_id,
                      new={"credit_code": entry["credit_code"], "name": entry["name"], "district": entry["district"]})
         created["enterprises"] += 1

@@ -44,7 +44,7 @@ def create_provider_org(db, identity: Identity, name: str) -> int:
         ensure_live(db, identity)
         if provider_by_name(db, name) is not None:
             raise UserError(Text(f"服务商“{name}”已存在。", f"Provider {name!r} already exists."))
-        pid = db.execute("INSERT INTO providers (name, created_at) VALUES (?,?)", [name, now()]).lastrowid
+        pid = db.execute("INSERT INTO providers (name, created_at) VALUES (?,?) RETURNING id", [name, now()]).fetchall()[0][0]
         audit.record(db, identity, "create_provider", "provider", pid, new={"name": name})
     return pid
 

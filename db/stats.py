@@ -3,7 +3,7 @@
 Per enterprise, the latest assessment of a questionnaire that has a current result counts;
 its effective result is the verified one where present, otherwise the self-assessed one.
 Standard SQL (CTEs, ROW_NUMBER) that runs on SQLite ≥ 3.25 and PostgreSQL alike; the indexes
-it uses are created by db/schema.py m050_city_picture. Bureau and admin only.
+it uses are created by the migrations (db/migrations/, baseline). Bureau and admin only.
 """
 
 from __future__ import annotations

@@ -78,12 +78,12 @@ def create_user(db, username: str, password: str, role: str, display_name: str =
         raise UserError(Text(f"用户名“{username}”已存在。", f"User {username!r} already exists."))
     cur = db.execute(
         "INSERT INTO users (username, password_hash, role, display_name, enterprise_id, provider_id, "
-        "must_change_password, is_demo, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+        "must_change_password, is_demo, created_at) VALUES (?,?,?,?,?,?,?,?,?) RETURNING id",
         [username, hash_password(password), role, display_name or username,
          enterprise_id if role == "enterprise" else None, provider_id if role == "provider" else None,
          int(must_change_password), int(is_demo), now()],
     )
-    return cur.lastrowid
+    return cur.fetchall()[0][0]
 
 
 def create_account(db, actor: Identity | None, username: str, password: str, role: str, display_name: str = "",
@@ -106,7 +106,7 @@ def _user_id(db, username: str) -> int:
 
 def _revoke_all(db, user_id: int, keep: str | None = None) -> None:
     db.execute("UPDATE auth_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL "
-               "AND token_hash IS NOT ?", [now(), user_id, keep])
+               "AND token_hash IS DISTINCT FROM ?", [now(), user_id, keep])
 
 
 def set_password(db, username: str, password: str, must_change: bool = False, actor: Identity | None = None) -> None:
@@ -237,7 +237,7 @@ def _reserve_attempt(db, scopes: list[tuple[str, str]]) -> datetime | None:
             return retry
         for scope, key in scopes:
             db.execute("INSERT INTO login_throttle (scope, key, failures, last_failure_at) VALUES (?,?,1,?) "
-                       "ON CONFLICT (scope, key) DO UPDATE SET failures = failures + 1, "
+                       "ON CONFLICT (scope, key) DO UPDATE SET failures = login_throttle.failures + 1, "
                        "last_failure_at = excluded.last_failure_at", [scope, key, _ts(t)])
     return None
 
@@ -249,8 +249,8 @@ def _release_attempt(db, scopes: list[tuple[str, str]]) -> None:
             if scope == "user":
                 db.execute("DELETE FROM login_throttle WHERE scope = ? AND key = ?", [scope, key])
             else:
-                db.execute("UPDATE login_throttle SET failures = MAX(failures - 1, 0) WHERE scope = ? AND key = ?",
-                           [scope, key])
+                db.execute("UPDATE login_throttle SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END "
+                           "WHERE scope = ? AND key = ?", [scope, key])
 
 
 def authenticate(db, username: str, password: str, address: str | None = None) -> LoginResult:

@@ -11,19 +11,73 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 
 
+def pytest_addoption(parser):
+    parser.addoption("--engine", choices=("sqlite", "postgresql"), default=os.environ.get("ZB_TEST_ENGINE", "sqlite"),
+                     help="database engine of the data-layer and page tests (postgresql needs ZB_TEST_DATABASE_URL, "
+                          "e.g. from scripts/pg_throwaway.sh)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: tests of SQLite itself (files, PRAGMAs, the legacy migrations)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL, run the tests that use a database (fresh_db) and are not about SQLite itself."""
+    if config.getoption("--engine") != "postgresql":
+        return
+    if not os.environ.get("ZB_TEST_DATABASE_URL"):
+        raise pytest.UsageError("--engine postgresql needs ZB_TEST_DATABASE_URL (bash scripts/pg_throwaway.sh start DIR)")
+    keep, drop = [], []
+    for item in items:
+        on_engine = ("fresh_db" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("sqlite_only")
+                     and not item.get_closest_marker("browser"))
+        (keep if on_engine else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def engine(request) -> str:
+    return request.config.getoption("--engine")
+
+
+@pytest.fixture(scope="session")
+def pg_template(engine):
+    """PostgreSQL: one migrated, demo-seeded database that each test's database is copied from."""
+    if engine != "postgresql":
+        yield None
+        return
+    from tests import pg
+
+    name = pg.create_template()
+    yield name
+    pg.drop(name)
+
+
 @pytest.fixture
-def fresh_db(tmp_path, monkeypatch):
-    """A new, migrated and demo-seeded database in a temp dir, set as the app's database."""
+def fresh_db(tmp_path, monkeypatch, engine, pg_template):
+    """A new, migrated and demo-seeded database (a SQLite file in a temp dir, or a PostgreSQL database
+    copied from the session's template), set as the app's database."""
     from bootstrap import ensure_ready
 
-    path = str(tmp_path / "test.db")
-    monkeypatch.setenv("ZB_DB_PATH", path)
     monkeypatch.setenv("ZB_DEMO", "1")
-    db = ensure_ready(path)
+    if engine == "postgresql":
+        from tests import pg
+
+        location = pg.create_from(pg_template)
+        monkeypatch.setenv("ZB_DATABASE_URL", location)
+    else:
+        location = str(tmp_path / "test.db")
+        monkeypatch.delenv("ZB_DATABASE_URL", raising=False)
+    monkeypatch.setenv("ZB_DB_PATH", str(tmp_path / "test.db"))
+    db = ensure_ready(location)
     yield db
     from db.connection import forget_connections
 
     forget_connections()
+    if engine == "postgresql":
+        pg.drop(location)
 
 
 def identity_of(db, username: str):

@@ -14,7 +14,7 @@ import pytest
 import bootstrap
 from db import audit, users
 from db.assessments import save_answer, start_assessment, submit
-from db.connection import database_path, forget_connections, get_db
+from db.connection import database_path, forget_connections, get_db, location_of
 from db.identity import SessionEnded
 from passwords import password_problem
 from tests.conftest import identity_of
@@ -60,7 +60,7 @@ def test_demo_has_its_own_default_file(monkeypatch):
 
 
 def test_demo_database_is_refused_as_production(fresh_db, monkeypatch):
-    path = fresh_db.conn.execute("PRAGMA database_list").fetchone()[2]
+    path = location_of(fresh_db)
     assert bootstrap.demo_enabled(path)
     monkeypatch.delenv("ZB_DEMO")
     bootstrap._done.pop(path)
@@ -132,7 +132,7 @@ def kdf_calls(monkeypatch):
 
 
 def test_fifty_parallel_wrong_guesses_cannot_exceed_the_limit(fresh_db, clock, kdf_calls):
-    path = fresh_db.conn.execute("PRAGMA database_list").fetchone()[2]
+    path = location_of(fresh_db)
     results, start = [], threading.Barrier(50)
 
     def guess(i):

@@ -148,7 +148,7 @@ def test_backfill_migration_fills_subdomain_scores(tmp_path):
     """A result stored before m050 gets its sub-domain rows when the migration runs."""
     import sqlite_utils
 
-    from db.schema import migrations
+    from db.legacy_sqlite_migrations import migrations
 
     db = sqlite_utils.Database(str(tmp_path / "old.db"))
     for m in migrations._migrations:

@@ -16,7 +16,7 @@ from db.assessments import (
     save_answer,
     start_assessment,
 )
-from db.connection import get_db
+from db.connection import get_db, location_of
 from db.enterprises import list_enterprises
 from db.identity import AccessDenied, NotFound
 from db.users import authenticate, open_session, resume_session, revoke_session
@@ -134,7 +134,7 @@ def test_concurrent_submits_give_one_submission(fresh_db, ent1):
     for item, value in {"company_kind": "discrete", "has_erp": "no", "employees": 9, "systems": ["none_of_these"],
                         "digital_plan": "not_met"}.items():
         filling.save_item(fresh_db, ent1, q, aid, item, value, expected_rev=0)
-    path = fresh_db.conn.execute("PRAGMA database_list").fetchone()[2]
+    path = location_of(fresh_db)
     created = []
 
     def go():
@@ -150,7 +150,7 @@ def test_concurrent_submits_give_one_submission(fresh_db, ent1):
 def test_concurrent_item_writes_lose_nothing(fresh_db, ent1, ent1b):
     """Two colleagues, 4 threads each writing their own items at once: every write lands."""
     q, aid = _start(fresh_db, ent1, "cmmm_full")
-    path = fresh_db.conn.execute("PRAGMA database_list").fetchone()[2]
+    path = location_of(fresh_db)
     items = [x.id for x in q.questions.values() if x.type == "scale4"][:120]
     errors = []
 

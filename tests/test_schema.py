@@ -2,7 +2,7 @@
 
 import inspect
 
-import db.schema as schema
+import db.legacy_sqlite_migrations as schema
 
 
 def test_every_migration_function_is_registered_in_name_order():

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from db import connection
-from db.connection import FifoLock, get_db, write_txn
+from db.connection import FifoLock, get_db, location_of, write_txn
 
 THREADS = 50
 SAVES = 50
@@ -24,7 +24,7 @@ _spec.loader.exec_module(bench_writers)
 @pytest.fixture
 def sessions(fresh_db):
     """One signed-in enterprise user with an open assessment per thread (real sessions, as the pages have)."""
-    path = fresh_db.conn.execute("PRAGMA database_list").fetchone()[2]
+    path = location_of(fresh_db)
     return path, bench_writers.prepare(path, THREADS)
 
 
@@ -65,8 +65,7 @@ def test_fifty_threads_fifty_saves_each_all_saved_and_present(sessions):
     for t in threads:
         t.join()
     assert failures == []
-    with sqlite3.connect(path) as c:
-        stored = {(a, i): v for a, i, v in c.execute("SELECT assessment_id, item_id, value FROM answers")}
+    stored = {(a, i): v for a, i, v in get_db(path).execute("SELECT assessment_id, item_id, value FROM answers")}
     assert sum(len(m) for m in saved.values()) == THREADS * SAVES
     for aid, mine in saved.items():
         for item, value in mine.items():

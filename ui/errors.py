@@ -10,11 +10,11 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
-import sqlite3
 import sys
 
 import streamlit as st
 
+from db.connection import DATABASE_ERRORS
 from db.identity import SessionEnded
 from i18n import t
 
@@ -38,9 +38,9 @@ def _logged_message(exc: BaseException) -> str:
     ref = new_reference()
     log.error("unexpected page error %s", ref, exc_info=(type(exc), exc, exc.__traceback__))
     text = str(exc).lower()
-    if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
+    if isinstance(exc, DATABASE_ERRORS) and ("locked" in text or "busy" in text):
         return t("page_db_busy", ref=ref)
-    if isinstance(exc, sqlite3.OperationalError):
+    if isinstance(exc, DATABASE_ERRORS):
         return t("page_db_unavailable", ref=ref)
     return t("error_ref", ref=ref)
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import streamlit as st
 
 from bootstrap import ensure_ready
+from db.connection import DATABASE_ERRORS
 from db.identity import SessionEnded
 from db.users import get_language, set_language
 from i18n import t
@@ -17,7 +16,7 @@ NAMES = {"zh": "中文", "en": "English"}
 def _remember(identity) -> None:
     try:
         set_language(ensure_ready(), identity, st.session_state["lang"])
-    except (sqlite3.OperationalError, SessionEnded):
+    except (*DATABASE_ERRORS, SessionEnded):
         pass  # the switch still works for this session; it is remembered at the next write the database allows
 
 

@@ -8,14 +8,13 @@ revision the user saw, so a colleague's newer answer is never silently overwritt
 
 from __future__ import annotations
 
-import sqlite3
-
 import streamlit as st
 
 import filling
 from auth import end_local_session
 from bootstrap import ensure_ready
 from db.assessments import ReadOnly, StoredAnswer
+from db.connection import DATABASE_ERRORS
 from db.identity import AccessDenied, NotFound, SessionEnded
 from i18n import lang, t, tx
 from questionnaires.model import SCALE4, YES_NO, Question, Questionnaire, Section
@@ -127,7 +126,7 @@ def _apply_outcome(aid: int, item_id: str, question: Question | None, outcome,
         messages[(aid, item_id)] = ("error", text)
 
 
-def db_error_message(exc: sqlite3.OperationalError) -> str:
+def db_error_message(exc: Exception) -> str:
     """What a failed write means for the user, in their language: busy, read-only, or unavailable."""
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
@@ -159,7 +158,7 @@ def _save(ctx, item_id: str, value=None, na_reason=None) -> None:
     except (NotFound, AccessDenied):
         _messages()[(ctx["aid"], item_id)] = ("error", t("not_found"))
         return
-    except sqlite3.OperationalError as exc:
+    except DATABASE_ERRORS as exc:
         _messages()[(ctx["aid"], item_id)] = ("error", db_error_message(exc))
         return
     _apply_outcome(ctx["aid"], item_id, question, outcome, ctx["stored"].get(item_id))
