@@ -6,6 +6,9 @@
     python manage.py deactivate USERNAME | reactivate USERNAME
     python manage.py publish questionnaires/FILE.yaml [...]
     python manage.py rescore [--questionnaire ID] [--batch-size N] [--workers N]
+    python manage.py copy-to URL [--replace] [--source FILE]   (the SQLite deployment into PostgreSQL)
+    python manage.py backup FILE                (online; SQLite backup API, or pg_dump -Fc on PostgreSQL)
+    python manage.py restore FILE TARGET        (into a new SQLite file or an empty PostgreSQL database)
 
 Passwords are read from $ZB_NEW_PASSWORD or asked for interactively, never taken as arguments.
 """
@@ -197,8 +200,20 @@ def main(argv: list[str]) -> int:
     p.add_argument("--questionnaire")
     p.add_argument("--batch-size", type=int, default=RESCORE_BATCH)
     p.add_argument("--workers", type=int, default=RESCORE_WORKERS)
+    p = sub.add_parser("copy-to", help="copy the SQLite deployment into the PostgreSQL database at URL")
+    p.add_argument("url", metavar="URL", help="postgresql+psycopg://user:password@host:port/dbname")
+    p.add_argument("--replace", action="store_true",
+                   help="empty the target's tables (audit_log included) and copy again, in one transaction")
+    p.add_argument("--source", help="the SQLite file (default: the configured database)")
+    p = sub.add_parser("backup", help="online backup of the configured database into a new FILE")
+    p.add_argument("file")
+    p = sub.add_parser("restore", help="restore FILE into TARGET: a new SQLite file path or an empty PostgreSQL database")
+    p.add_argument("file")
+    p.add_argument("target")
     args = parser.parse_args(argv)
 
+    if args.command in ("copy-to", "backup", "restore"):
+        return _database_command(args)
     if args.command == "publish":
         from questionnaires.loader import QuestionnaireInvalid
         from questionnaires.registry import publish
@@ -256,6 +271,48 @@ def main(argv: list[str]) -> int:
         print(exc, file=sys.stderr)
         return 1
     return 0
+
+
+def _database_command(args) -> int:
+    """copy-to, backup and restore: they read or make databases, so they do not open (or create) the app's."""
+    from db.backup import BackupError, backup, restore
+    from db.connection import database_path, redacted
+    from db.copy import CopyError, copy_to, format_counts
+    from db.migrate import is_postgres
+
+    try:
+        if args.command == "copy-to":
+            source = args.source or database_path()
+            if is_postgres(source):
+                print(f"the configured database is already PostgreSQL ({redacted(source)}); copy-to copies a SQLite "
+                      "deployment: unset ZB_DATABASE_URL or name the file with --source", file=sys.stderr)
+                return 1
+            report = copy_to(source, args.url, replace=args.replace, say=lambda line: print(line, flush=True))
+            print(format_counts(report))
+            print(f"mode: {report.mode or '-'} (the target opens in the same mode)")
+            if not report.ok:
+                print("row counts differ: the copy is not complete", file=sys.stderr)
+                return 1
+            print(f"copied into {redacted(args.url)}; point the app at it with ZB_DATABASE_URL")
+        elif args.command == "backup":
+            location = database_path()
+            report = backup(location, args.file)
+            print(_counts_table(report.counts))
+            print(f"backup of {redacted(location)} as of {report.taken_at} (UTC) in {report.file}")
+        else:
+            counts = restore(args.file, args.target)
+            print(_counts_table(counts))
+            print(f"restored {args.file} into {redacted(args.target)}; stop the app and point it there "
+                  "(docs/database.md, Backup and restore)")
+    except (CopyError, BackupError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+def _counts_table(counts: dict[str, int]) -> str:
+    width = max([len("table"), *map(len, counts)])
+    return "\n".join([f"{'table':<{width}}  {'rows':>9}", *(f"{t:<{width}}  {n:>9,}" for t, n in counts.items())])
 
 
 if __name__ == "__main__":
