@@ -6,6 +6,7 @@ import streamlit as st
 
 from auth import current_identity, emit_pending_redirect, sign_out
 from bootstrap import DatabaseModeError, check_served_address, demo_enabled
+from db.connection import release_connections
 from i18n import t
 from ui.errors import show_pending, show_unexpected
 from ui.language import language_switch
@@ -84,3 +85,5 @@ try:
     nav.run()
 except Exception as exc:  # st.stop / st.rerun / st.switch_page are BaseExceptions and pass through
     show_unexpected(exc)
+finally:
+    release_connections()  # PostgreSQL: this run's pooled connection goes back for the next run (any thread)

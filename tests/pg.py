@@ -58,6 +58,14 @@ def create_from(template: str) -> str:
     return url_of(name)
 
 
+def create_empty() -> str:
+    """A new, empty database (the app creates its tables at first start); returns its URL."""
+    name = f"zbt_{os.getpid()}_{next(_serial)}"
+    _admin(f"DROP DATABASE IF EXISTS {name}")
+    _admin(f"CREATE DATABASE {name}")
+    return url_of(name)
+
+
 def drop(name_or_url: str) -> None:
     """Close this process's pools and drop the database (WITH FORCE: a leftover connection of a test)."""
     close_pools()

@@ -88,14 +88,13 @@ def scored(with_roster):  # noqa: F811
     for eid, level, verified in ((1, 2, None), (3, 1, 3)):
         aid = db.execute("INSERT INTO assessments (enterprise_id, questionnaire_id, questionnaire_version, status, "
                          "created_at, updated_at, submitted_at) VALUES (?, 'cmmm_full', '1', 'submitted', "
-                         "'2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z', '2025-01-02T00:00:00Z')", [eid]).lastrowid
+                         "'2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z', '2025-01-02T00:00:00Z') RETURNING id", [eid]).fetchall()[0][0]
         store_result(db, aid, "self", "cmmm_full", "1", {"method": "cmmm", "scoring_version": "t", "level": level,
                                                           "score": float(level), "subdomains": {"data": {"score": 1.0}}})
         if verified:
             store_result(db, aid, "verified", "cmmm_full", "1", {"method": "cmmm", "scoring_version": "t",
                                                                   "level": verified, "score": 3.0, "subdomains": {}})
         made.append(aid)
-    db.conn.commit()
     return db, made
 
 

@@ -27,7 +27,7 @@ def _label(key: str, **kwargs) -> str:
 
 def _enterprise(db, code: str, district: str, industry: str) -> int:
     return db.execute("INSERT INTO enterprises (credit_code, name, district, industry_code, created_at) "
-                      "VALUES (?,?,?,?,'2025-01-01T00:00:00Z')", [code, f"企业{code}", district, industry]).lastrowid
+                      "VALUES (?,?,?,?,'2025-01-01T00:00:00Z') RETURNING id", [code, f"企业{code}", district, industry]).fetchall()[0][0]
 
 
 def _assessment(db, enterprise_id: int, level: int | None, sub: dict[str, float], verified_level: int | None = None,
@@ -37,7 +37,7 @@ def _assessment(db, enterprise_id: int, level: int | None, sub: dict[str, float]
     aid = db.execute(
         "INSERT INTO assessments (enterprise_id, questionnaire_id, questionnaire_version, status, created_at, "
         "updated_at, submitted_at) VALUES (?,?,?,?,'2025-03-01T00:00:00Z','2025-03-01T00:00:00Z',"
-        "'2025-03-01T02:00:00Z')", [enterprise_id, Q, "1", status]).lastrowid
+        "'2025-03-01T02:00:00Z') RETURNING id", [enterprise_id, Q, "1", status]).fetchall()[0][0]
     db.execute("INSERT INTO answers (assessment_id, item_id, value, rev, updated_at) VALUES (?,?,?,1,?)",
                [aid, "q_data_1", json.dumps(2), "2025-03-01T01:30:00Z"])
     if level is not None:
@@ -63,7 +63,6 @@ def city(fresh_db):
     _assessment(db, ids["C"], 2, {"data": 2.0, "network": 4.0})
     _assessment(db, ids["D"], 4, {"data": 4.0, "network": 5.0})
     _assessment(db, ids["E"], None, {})
-    db.conn.commit()
     return db, ids
 
 

@@ -254,7 +254,6 @@ def test_database_errors_are_explained_and_keep_the_input(fresh_db, monkeypatch,
 def test_unexpected_error_gets_a_chinese_message_and_a_logged_reference(fresh_db, caplog):
     aid = _aid(fresh_db, "ent3", "cmmm_quick")
     fresh_db.execute("UPDATE assessments SET questionnaire_version = 'withdrawn' WHERE id = ?", [aid])
-    fresh_db.conn.commit()
     logger = logging.getLogger("zibo.pages")
     logger.addHandler(caplog.handler)
     try:
@@ -269,7 +268,6 @@ def test_unexpected_error_gets_a_chinese_message_and_a_logged_reference(fresh_db
 
 def test_user_text_is_escaped(fresh_db):
     fresh_db.execute("UPDATE users SET display_name = ? WHERE username = 'ent1'", [PAYLOAD])
-    fresh_db.conn.commit()
     at, aid = start(sign_in("ent1"), "ii_adoption")
     at.radio(key=f"w:{aid}:platform_use").set_value("own").run()
     bodies = texts(at) + [m.value for m in at.sidebar.markdown]

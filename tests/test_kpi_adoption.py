@@ -54,21 +54,21 @@ def kdb(tmp_path):
     for i, (key, district, division, account) in enumerate(ROSTER, start=1):
         if account:
             ids[key] = db.execute("INSERT INTO enterprises (credit_code, name, district, industry_code, created_at) "
-                                  "VALUES (?,?,?,?,?)", [code(i), key, district, division, "2025-01-01T00:00:00Z"]).lastrowid
-    ids["OUT"] = db.execute("INSERT INTO enterprises (credit_code, name, district, created_at) VALUES (?,?,?,?)",
-                            [code(99), "OUT", "zhangdian", "2025-01-01T00:00:00Z"]).lastrowid
+                                  "VALUES (?,?,?,?,?) RETURNING id", [code(i), key, district, division, "2025-01-01T00:00:00Z"]).fetchall()[0][0]
+    ids["OUT"] = db.execute("INSERT INTO enterprises (credit_code, name, district, created_at) VALUES (?,?,?,?) RETURNING id",
+                            [code(99), "OUT", "zhangdian", "2025-01-01T00:00:00Z"]).fetchall()[0][0]
     for key, status, submitted, self_outcome, verified_outcome, verified_at in ASSESSMENTS:
         aid = db.execute("INSERT INTO assessments (enterprise_id, questionnaire_id, questionnaire_version, status, "
-                         "created_at, submitted_at, verified_at) VALUES (?,?,?,?,?,?,?)",
-                         [ids[key], "ii_adoption", "1", status, "2024-12-01T00:00:00Z", submitted, verified_at]).lastrowid
+                         "created_at, submitted_at, verified_at) VALUES (?,?,?,?,?,?,?) RETURNING id",
+                         [ids[key], "ii_adoption", "1", status, "2024-12-01T00:00:00Z", submitted, verified_at]).fetchall()[0][0]
         if self_outcome is not None:
             add_result(db, aid, "self", self_outcome, submitted)
         if verified_outcome is not None:
             add_result(db, aid, "verified", verified_outcome, verified_at)
     # another questionnaire's result never counts
     aid = db.execute("INSERT INTO assessments (enterprise_id, questionnaire_id, questionnaire_version, status, created_at, "
-                     "submitted_at) VALUES (?,?,?,?,?,?)", [ids["E6"], "cmmm_quick", "1", "submitted",
-                                                            "2025-01-01T00:00:00Z", "2025-01-02T00:00:00Z"]).lastrowid
+                     "submitted_at) VALUES (?,?,?,?,?,?) RETURNING id", [ids["E6"], "cmmm_quick", "1", "submitted",
+                                                            "2025-01-01T00:00:00Z", "2025-01-02T00:00:00Z"]).fetchall()[0][0]
     db.execute("INSERT INTO results (assessment_id, kind, questionnaire_id, questionnaire_version, scoring_method, "
                "scoring_version, computed_at, outcome, detail) VALUES (?,?,?,?,?,?,?,?,?)",
                [aid, "self", "cmmm_quick", "1", "cmmm", "t1", "2025-01-02T00:00:00Z", 1, "{}"])

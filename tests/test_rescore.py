@@ -58,7 +58,7 @@ def five_submitted(tmp_path):
     db.execute("INSERT INTO enterprises (id, credit_code, name, district, created_at) VALUES (1, 'X', '甲', '张店区', ?)", [t])
     for n in range(5):
         aid = db.execute("INSERT INTO assessments (enterprise_id, questionnaire_id, questionnaire_version, status, "
-                         "created_at) VALUES (1, 'cmmm_full', '1', 'submitted', ?)", [t]).lastrowid
+                         "created_at) VALUES (1, 'cmmm_full', '1', 'submitted', ?) RETURNING id", [t]).fetchall()[0][0]
         answers = {"manufacturing_type": ["discrete", "process", "mixed"][n % 3],
                    **{qid: SCALE4[(i * (n + 1)) % 4 if i % (n + 2) else 3] for i, qid in enumerate(items)}}
         rows = [(aid, k, json.dumps(v), None, 1, t) for k, v in answers.items()]

@@ -63,8 +63,8 @@ def add_peer(db, name: str, district: str, industry: str, score: float,
                                 is_demo=True)
         t = now()
         aid = db.execute("INSERT INTO assessments (enterprise_id, questionnaire_id, questionnaire_version, status, "
-                         "created_at, updated_at, submitted_at) VALUES (?,?,?,?,?,?,?)",
-                         [eid, questionnaire_id, "1", "submitted", t, t, t]).lastrowid
+                         "created_at, updated_at, submitted_at) VALUES (?,?,?,?,?,?,?) RETURNING id",
+                         [eid, questionnaire_id, "1", "submitted", t, t, t]).fetchall()[0][0]
         store_result(db, aid, "self", questionnaire_id, "1",
                      {"method": "cmmm", "scoring_version": scoring_version, "score": score, "level": int(score)})
     return eid

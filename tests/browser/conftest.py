@@ -42,8 +42,9 @@ def _free_port() -> int:
 class StreamlitServer:
     """`streamlit run serve.py` (app.py behind the cookie routes) on a free loopback port with its own SQLite file."""
 
-    def __init__(self, db_path: Path, log_path: Path, demo: bool = True):
+    def __init__(self, db_path: Path, log_path: Path, demo: bool = True, database_url: str | None = None):
         self.db_path = db_path
+        self.database_url = database_url  # a PostgreSQL database instead of the SQLite file
         self.log_path = log_path
         self.demo = demo
         self.proc: subprocess.Popen | None = None
@@ -58,10 +59,13 @@ class StreamlitServer:
         self.port = _free_port()
         # the browser tests use the demo data unless a test asks for production (the app's own default)
         env = dict(os.environ, ZB_DB_PATH=str(self.db_path), ZB_DEMO="1" if self.demo else "0")
+        env.pop("ZB_DATABASE_URL", None)
+        if self.database_url:
+            env["ZB_DATABASE_URL"] = self.database_url
         cmd = [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(self.port),
                "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
         log = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115 - the child keeps it
-        log.write(f"\n=== start {' '.join(cmd)} (ZB_DB_PATH={self.db_path})\n")
+        log.write(f"\n=== start {' '.join(cmd)} (database {self.database_url or self.db_path})\n")
         log.flush()
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
@@ -108,9 +112,10 @@ def server_factory(tmp_path_factory):
     """Make servers on demand (each with a fresh DB unless one is given); all are stopped at the end."""
     made: list[StreamlitServer] = []
 
-    def make(name: str = "app", db_path: Path | None = None, demo: bool = True) -> StreamlitServer:
+    def make(name: str = "app", db_path: Path | None = None, demo: bool = True,
+             database_url: str | None = None) -> StreamlitServer:
         d = tmp_path_factory.mktemp(name)
-        srv = StreamlitServer(db_path or d / "zb.db", d / "streamlit.log", demo=demo)
+        srv = StreamlitServer(db_path or d / "zb.db", d / "streamlit.log", demo=demo, database_url=database_url)
         made.append(srv)
         return srv
 

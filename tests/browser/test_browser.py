@@ -134,8 +134,25 @@ def test_sign_in_survives_refresh_and_sign_out_ends_it(server, new_page):
 # 4 ------------------------------------------------------------------------------------------
 
 
-def test_answers_survive_server_restart_and_colleague_sees_them(server_factory, new_page):
-    srv = server_factory("restart").start()
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request):
+    """The engine of the restart test: SQLite (a file) and PostgreSQL (a new, empty database the app migrates)."""
+    if request.param == "sqlite":
+        yield None
+        return
+    import os
+
+    if not os.environ.get("ZB_TEST_DATABASE_URL"):
+        pytest.skip("no PostgreSQL server (ZB_TEST_DATABASE_URL; scripts/test.sh starts one)")
+    from tests import pg
+
+    url = pg.create_empty()
+    yield url
+    pg.drop(url)
+
+
+def test_answers_survive_server_restart_and_colleague_sees_them(server_factory, new_page, database_url):
+    srv = server_factory("restart", database_url=database_url).start()
     page = new_page()
     sign_in(page, srv.url, "ent1")
     page.locator(".st-key-start_ii_adoption button").click()

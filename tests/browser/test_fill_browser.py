@@ -37,8 +37,8 @@ def _draft(db: Path, username: str, questionnaire_id: str, answers: dict | None 
     with sqlite3.connect(db) as c:
         enterprise, user = c.execute("SELECT enterprise_id, id FROM users WHERE username = ?", [username]).fetchone()
         aid = c.execute("INSERT INTO assessments (enterprise_id, questionnaire_id, questionnaire_version, status, "
-                        "created_by, created_at, updated_at) VALUES (?,?,?,?,?,?,?)",
-                        [enterprise, questionnaire_id, version, "draft", user, STAMP, STAMP]).lastrowid
+                        "created_by, created_at, updated_at) VALUES (?,?,?,?,?,?,?) RETURNING id",
+                        [enterprise, questionnaire_id, version, "draft", user, STAMP, STAMP]).fetchall()[0][0]
         for item, value in (answers or {}).items():
             c.execute("INSERT INTO answers (assessment_id, item_id, value, na_reason, rev, updated_by, updated_at) "
                       "VALUES (?,?,?,?,?,?,?)", [aid, item, json.dumps(value), None, 1, user, STAMP])
