@@ -221,3 +221,59 @@ def test_a_postgresql_deployment_is_not_a_source(target, monkeypatch, capsys):
     monkeypatch.setenv("ZB_DATABASE_URL", target)
     assert manage.main(["copy-to", target]) == 1
     assert "already PostgreSQL" in capsys.readouterr().err
+
+
+def test_copy_while_the_app_saves_answers_is_of_one_moment(source, target):
+    """The copy reads a snapshot: answers saved during it are either all in (up to some save) or not."""
+    import json
+    import threading
+
+    from db.assessments import save_answer
+    from db.connection import forget_connections, get_db
+    from db.copy import copy_to
+    from db.postgres import libpq_url
+    from questionnaires import registry
+    from tests.conftest import identity_of
+
+    db = get_db(source)
+    ent1 = identity_of(db, "ent1")
+    aid, = db.execute("SELECT id FROM assessments WHERE enterprise_id = ? AND status = 'draft'",
+                      [ent1.enterprise_id]).fetchone()
+    items = list(registry.latest("cmmm_quick").questions)[:4]
+    acked, stop, failures = [], threading.Event(), []
+
+    def writer():
+        own, revs = get_db(source), dict.fromkeys(items, 0)
+        try:
+            for i in itertools.count():
+                if stop.is_set():
+                    return
+                item = items[i % len(items)]
+                outcome = save_answer(own, ent1, aid, item, i, expected_rev=revs[item])
+                assert outcome.status == "saved", outcome
+                revs[item] = outcome.answer.rev
+                acked.append((item, revs[item], i))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+        finally:
+            forget_connections()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        while len(acked) < 20 and thread.is_alive():
+            threading.Event().wait(0.005)
+        acked_before = len(acked)
+        report = copy_to(source, target)
+        acked_after = len(acked)
+    finally:
+        stop.set()
+        thread.join()
+    assert not failures and report.ok
+    with psycopg.connect(libpq_url(target)) as conn:
+        copied = {item: (rev, json.loads(value)) for item, rev, value in conn.execute(
+            "SELECT item_id, rev, value FROM answers WHERE assessment_id = %s AND item_id = ANY(%s)", [aid, items])}
+    k = sum(rev for rev, _ in copied.values())
+    assert acked_before <= k <= acked_after + 1
+    assert copied == {item: (rev, value) for item, rev, value in acked[:k]}
+    forget_connections()
