@@ -1,4 +1,4 @@
-"""Admin command line: users, questionnaire publication, re-scoring.
+"""Admin command line: users, questionnaire publication, re-scoring, moving, backing up and restoring the database.
 
     python manage.py create-user USERNAME ROLE [--enterprise-code CODE] [--provider NAME] [--name NAME]
     python manage.py reset-password USERNAME

@@ -203,7 +203,11 @@ def _copy(snap: sqlite3.Connection, target: psycopg.Connection, tables: list[str
             say(f"--replace: emptying every table of the target in the copy's transaction; the append-only "
                 f"triggers of {APPEND_ONLY} are disabled for this transaction only (ALTER TABLE {APPEND_ONLY} "
                 "DISABLE TRIGGER USER) and enabled again before it commits")
-            target.execute(f"ALTER TABLE {APPEND_ONLY} DISABLE TRIGGER USER")
+            try:
+                target.execute(f"ALTER TABLE {APPEND_ONLY} DISABLE TRIGGER USER")
+            except psycopg.errors.InsufficientPrivilege as exc:
+                raise CopyError(f"--replace needs the owner of the target's tables ({exc.diag.message_primary}); "
+                                "nothing was changed. Connect as the user that owns them.") from exc
             target.execute("TRUNCATE " + ", ".join(_quoted(t) for t in tables))
         else:
             for table in SEEDED_BY_MIGRATIONS & set(tables):

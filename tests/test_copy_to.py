@@ -277,3 +277,52 @@ def test_copy_while_the_app_saves_answers_is_of_one_moment(source, target):
     assert acked_before <= k <= acked_after + 1
     assert copied == {item: (rev, value) for item, rev, value in acked[:k]}
     forget_connections()
+
+
+def test_replace_needs_the_owner_of_the_tables_and_says_so(source, target):
+    from db.copy import CopyError, copy_to
+    from db.postgres import libpq_url
+    from tests import pg
+
+    copy_to(source, target)
+    role = f"zbt_helper_{os.getpid()}"
+    pg._admin(f"DROP ROLE IF EXISTS {role}")
+    pg._admin(f"CREATE ROLE {role} LOGIN")
+    try:
+        with psycopg.connect(libpq_url(target), autocommit=True) as conn:
+            conn.execute(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}")
+            conn.execute(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}")
+        before = pg_rows(target, "audit_log", sqlite_columns(source, "audit_log"))
+        with pytest.raises(CopyError, match="needs the owner.*nothing was changed"):
+            copy_to(source, target.replace("//postgres:", f"//{role}:", 1), replace=True)
+        assert pg_rows(target, "audit_log", sqlite_columns(source, "audit_log")) == before
+    finally:
+        with psycopg.connect(libpq_url(target), autocommit=True) as conn:
+            conn.execute(f"DROP OWNED BY {role}")
+        pg._admin(f"DROP ROLE {role}")
+
+
+def test_a_database_from_before_alembic_is_copied_and_left_as_it_was(tmp_path, target):
+    """An old deployment (legacy migrations up to m040): the snapshot is brought to the newest schema, not the file."""
+    import sqlite_utils
+
+    import db.legacy_sqlite_migrations as legacy
+    from db.copy import copy_to
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    old = sqlite_utils.Database(conn)
+    names = [m.name for m in legacy.migrations._migrations]
+    last = names.index("m040_roster_and_targets") + 1
+    for m in legacy.migrations._migrations[:last]:
+        m.fn(old)
+    old["_sqlite_migrations"].insert_all([{"migration_set": "zibo", "name": n, "applied_at": "2026-01-01"}
+                                          for n in names[:last]], pk="id")
+    old.execute("INSERT INTO enterprises (credit_code, name, district, created_at) VALUES ('X', '甲', 'zhangdian', 't')")
+    conn.close()
+    digest = file_digest(str(path))
+
+    report = copy_to(str(path), target)
+    assert report.ok and report.mode is None
+    assert pg_rows(target, "enterprises", ["credit_code", "name"]) == [("X", "甲")]
+    assert file_digest(str(path)) == digest
