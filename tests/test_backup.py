@@ -141,7 +141,7 @@ def test_restore_refuses_the_running_database_and_files_that_are_no_backup(fresh
         restore(str(junk), new_location)
 
 
-def test_backup_command_prints_the_counts(fresh_db, tmp_path, capsys):
+def test_commands_print_the_same_counts_for_the_backup_and_the_restore(fresh_db, tmp_path, new_location, capsys):
     import manage
 
     file = tmp_path / "zibo.backup"
@@ -151,6 +151,21 @@ def test_backup_command_prints_the_counts(fresh_db, tmp_path, capsys):
     users = table_counts(location_of(fresh_db))["users"]
     assert any(line.split() == ["users", str(users)] for line in out.splitlines())
     assert f"in {file}" in out
+    assert manage.main(["restore", str(file), new_location]) == 0
+    restored = capsys.readouterr().out
+    assert restored.splitlines()[:-1] == out.splitlines()[:-1]  # the counts table, line for line
+    assert manage.main(["restore", str(file), new_location]) == 1  # not over a database that is there now
+    err = capsys.readouterr().err
+    assert "exists already" in err or "already has tables" in err
+
+
+def test_postgresql_backup_without_pg_dump_says_what_to_install(fresh_db, engine, tmp_path, monkeypatch):
+    if engine != "postgresql":
+        pytest.skip("pg_dump is used on PostgreSQL only")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(BackupError, match="pg_dump not found.*postgresql-client"):
+        backup(location_of(fresh_db), str(tmp_path / "zibo.dump"))
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.sqlite_only
