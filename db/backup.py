@@ -125,6 +125,7 @@ def _sqlite_restore(file: Path, location: Path) -> dict[str, int]:
         conn.close()
     if not location.parent.exists():
         location.parent.mkdir(parents=True, mode=0o700)
+        os.chmod(location.parent, 0o700)  # mkdir's mode is filtered by the umask
     part = _private_temp(location.parent, location.name)
     try:
         with file.open("rb") as src, part.open("wb") as dst:
