@@ -103,12 +103,15 @@ def copy_to(source: str, url: str, *, replace: bool = False, say: Callable[[str]
             try:
                 tables, columns = _schema(url, snap)
                 mode = _mode(snap)
-                _copy(snap, target, tables, columns, replace, say)
+                try:
+                    _copy(snap, target, tables, columns, replace, say)
+                except psycopg.Error as exc:  # the transaction was rolled back
+                    raise CopyError(f"copy into {shown} failed, nothing was changed: {_scrub(str(exc), url)}") from exc
                 counts = [TableCount(t, _count(snap, t), _count_pg(target, t)) for t in tables]
             finally:
                 snap.close()
     except psycopg.Error as exc:
-        raise CopyError(f"copy into {shown} failed, nothing was changed: {_scrub(str(exc), url)}") from exc
+        raise CopyError(f"{shown}: {_scrub(str(exc), url)}") from exc
     finally:
         target.close()
     return CopyReport(counts, mode, replace)

@@ -326,3 +326,21 @@ def test_a_database_from_before_alembic_is_copied_and_left_as_it_was(tmp_path, t
     assert report.ok and report.mode is None
     assert pg_rows(target, "enterprises", ["credit_code", "name"]) == [("X", "甲")]
     assert file_digest(str(path)) == digest
+
+
+def test_a_row_postgresql_refuses_rolls_the_whole_copy_back(source, target):
+    """SQLite keeps a row whose foreign key points nowhere if it was written with foreign keys off; PostgreSQL
+    refuses it — the copy stops with the reason, and the target keeps what it had (with --replace too)."""
+    from db.copy import CopyError, copy_to
+
+    copy_to(source, target)
+    before = {t: pg_rows(target, t, sqlite_columns(source, t)) for t in ("answers", "audit_log", "users")}
+    conn = sqlite3.connect(source)  # foreign keys are off on a plain connection
+    with conn:
+        conn.execute("INSERT INTO answers (assessment_id, item_id, value, rev, updated_at) "
+                     "VALUES (999999, 'orphan', '1', 1, '2026-12-03T08:00:00Z')")
+    conn.close()
+    with pytest.raises(CopyError, match="nothing was changed.*answers_assessment_id_fkey") as refused:
+        copy_to(source, target, replace=True)
+    assert "(assessment_id)=(999999)" in str(refused.value)  # the row it stopped at
+    assert {t: pg_rows(target, t, sqlite_columns(source, t)) for t in before} == before
