@@ -211,7 +211,9 @@ def main(argv: list[str]) -> int:
         return 0
 
     db = ensure_ready()
-    from db.users import UserError, create_user, issue_one_time_password, set_active, set_password
+    from db.enterprises import enterprise_id_by_code
+    from db.providers import provider_by_name
+    from db.users import UserError, create_user, issue_one_time_password, set_active, set_password, user_id_by_username
     try:
         if args.command == "create-user":
             enterprise_id = provider_id = None
@@ -221,15 +223,14 @@ def main(argv: list[str]) -> int:
                 if problem:
                     sys.exit(f"统一社会信用代码 {args.enterprise_code!r} 无效：{problem}")
                 code = normalise_credit_code(args.enterprise_code)
-                row = db.execute("SELECT id FROM enterprises WHERE credit_code = ?", [code]).fetchone()
-                if not row:
+                enterprise_id = enterprise_id_by_code(db, code)
+                if enterprise_id is None:
                     sys.exit(f"no enterprise with credit code {args.enterprise_code}")
-                enterprise_id = row[0]
             if args.provider:
-                row = db.execute("SELECT id FROM providers WHERE name = ?", [args.provider]).fetchone()
-                if not row:
+                provider = provider_by_name(db, args.provider)
+                if provider is None:
                     sys.exit(f"no provider named {args.provider}")
-                provider_id = row[0]
+                provider_id = provider["id"]
             create_user(db, args.username, _password(), args.role, args.name, enterprise_id=enterprise_id,
                         provider_id=provider_id)
             print(f"created {args.username} ({args.role})")
@@ -241,10 +242,7 @@ def main(argv: list[str]) -> int:
             print(f"one-time password of {args.username} above; it must be changed at first sign-in; "
                   "open sessions revoked", file=sys.stderr)
         elif args.command in ("deactivate", "reactivate"):
-            row = db.execute("SELECT id FROM users WHERE username = ?", [args.username]).fetchone()
-            if row is None:
-                sys.exit(f"no user {args.username}")
-            set_active(db, None, row[0], args.command == "reactivate")
+            set_active(db, None, user_id_by_username(db, args.username), args.command == "reactivate")
             print(f"{args.username} {args.command}d" + ("; open sessions revoked" if args.command == "deactivate" else ""))
         elif args.command == "rescore":
             counts = rescore(db, args.questionnaire, batch_size=args.batch_size, progress=sys.stderr,
