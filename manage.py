@@ -6,6 +6,7 @@
     python manage.py deactivate USERNAME | reactivate USERNAME
     python manage.py publish questionnaires/FILE.yaml [...]
     python manage.py rescore [--questionnaire ID] [--batch-size N] [--workers N]
+    python manage.py sweep-evidence                 (remove evidence files no attachment refers to)
 
 Passwords are read from $ZB_NEW_PASSWORD or asked for interactively, never taken as arguments.
 """
@@ -193,6 +194,7 @@ def main(argv: list[str]) -> int:
         p.add_argument("username")
     p = sub.add_parser("publish")
     p.add_argument("files", nargs="+")
+    sub.add_parser("sweep-evidence", help="remove evidence files no attachment refers to (e.g. of deleted drafts)")
     p = sub.add_parser("rescore")
     p.add_argument("--questionnaire")
     p.add_argument("--batch-size", type=int, default=RESCORE_BATCH)
@@ -244,6 +246,10 @@ def main(argv: list[str]) -> int:
         elif args.command in ("deactivate", "reactivate"):
             set_active(db, None, user_id_by_username(db, args.username), args.command == "reactivate")
             print(f"{args.username} {args.command}d" + ("; open sessions revoked" if args.command == "deactivate" else ""))
+        elif args.command == "sweep-evidence":
+            from db.evidence import sweep_orphans
+
+            print(f"{sweep_orphans(db)} evidence file(s) no attachment refers to removed")
         elif args.command == "rescore":
             counts = rescore(db, args.questionnaire, batch_size=args.batch_size, progress=sys.stderr,
                              workers=args.workers)
