@@ -15,6 +15,8 @@ import sys
 import threading
 
 from db.connection import database_path, get_db, location_of, redacted, write_txn
+from db.settings import add_setting, get_setting
+from db.users import has_users
 
 _done: dict[str, str] = {}  # path -> mode
 _lock = threading.Lock()
@@ -36,8 +38,7 @@ def demo_requested() -> bool:
 
 
 def _database_mode(db) -> str | None:
-    row = db.execute("SELECT value FROM settings WHERE key = 'mode'").fetchone()
-    return row[0] if row else None
+    return get_setting(db, "mode")
 
 
 def _record_mode(db, requested: str) -> str:
@@ -46,10 +47,9 @@ def _record_mode(db, requested: str) -> str:
     with write_txn(db):
         mode = _database_mode(db)
         if mode is None:
-            seeded = db.execute("SELECT 1 FROM settings WHERE key = 'demo_seeded'").fetchone()
-            has_users = db.execute("SELECT 1 FROM users").fetchone()
-            mode = "demo" if seeded else ("production" if has_users else requested)
-            db.execute("INSERT INTO settings (key, value) VALUES ('mode', ?)", [mode])
+            seeded = get_setting(db, "demo_seeded") is not None
+            mode = "demo" if seeded else ("production" if has_users(db) else requested)
+            add_setting(db, "mode", mode)
     if mode != requested:
         path = redacted(location_of(db))
         if mode == "demo":
@@ -110,7 +110,7 @@ def check_served_address(address: str | None, path: str | None = None) -> None:
 
 def _ensure_admin(db) -> None:
     """Without any admin (production), create 'admin' with $ZB_ADMIN_PASSWORD or a printed one-time one."""
-    if db.execute("SELECT 1 FROM users WHERE role = 'admin'").fetchone():
+    if has_users(db, role="admin"):
         return
     from db.users import create_user
 

@@ -11,6 +11,7 @@ import random
 from db.connection import write_txn
 from db.enterprises import assign, create_enterprise, create_provider
 from db.identity import Identity
+from db.settings import add_setting, get_setting
 from db.users import create_user
 from reference import with_check_character
 
@@ -61,12 +62,11 @@ def demo_credit_code(district: str, body: str) -> str:
 def seed_demo(db) -> bool:
     """Insert the demo data set once; returns False when it is already there."""
     with write_txn(db):
-        mode = db.execute("SELECT value FROM settings WHERE key = 'mode'").fetchone()
-        if mode is None or mode[0] != "demo":
+        if get_setting(db, "mode") != "demo":
             raise RuntimeError("refusing to seed demo accounts into a database not made in demo mode")
-        if db.execute("SELECT 1 FROM settings WHERE key = 'demo_seeded'").fetchone():
+        if get_setting(db, "demo_seeded") is not None:
             return False
-        db.execute("INSERT INTO settings (key, value) VALUES ('demo_seeded', '1')")
+        add_setting(db, "demo_seeded", "1")
         ids = [create_enterprise(db, demo_credit_code(d, body), name, d, ind, is_demo=True,
                                  production_type=kind, employees=staff, revenue_wan=revenue,
                                  contact_name=contact, contact_phone=phone)

@@ -6,6 +6,7 @@
     python manage.py deactivate USERNAME | reactivate USERNAME
     python manage.py publish questionnaires/FILE.yaml [...]
     python manage.py rescore [--questionnaire ID] [--batch-size N] [--workers N]
+    python manage.py sweep-evidence                 (remove evidence files no attachment refers to)
     python manage.py copy-to URL [--replace] [--source FILE]   (the SQLite deployment into PostgreSQL)
     python manage.py backup FILE                (online; SQLite backup API, or pg_dump -Fc on PostgreSQL)
     python manage.py restore FILE TARGET        (into a new SQLite file or an empty PostgreSQL database)
@@ -196,6 +197,7 @@ def main(argv: list[str]) -> int:
         p.add_argument("username")
     p = sub.add_parser("publish")
     p.add_argument("files", nargs="+")
+    sub.add_parser("sweep-evidence", help="remove evidence files no attachment refers to (e.g. of deleted drafts)")
     p = sub.add_parser("rescore")
     p.add_argument("--questionnaire")
     p.add_argument("--batch-size", type=int, default=RESCORE_BATCH)
@@ -226,7 +228,9 @@ def main(argv: list[str]) -> int:
         return 0
 
     db = ensure_ready()
-    from db.users import UserError, create_user, issue_one_time_password, set_active, set_password
+    from db.enterprises import enterprise_id_by_code
+    from db.providers import provider_by_name
+    from db.users import UserError, create_user, issue_one_time_password, set_active, set_password, user_id_by_username
     try:
         if args.command == "create-user":
             enterprise_id = provider_id = None
@@ -236,15 +240,14 @@ def main(argv: list[str]) -> int:
                 if problem:
                     sys.exit(f"统一社会信用代码 {args.enterprise_code!r} 无效：{problem}")
                 code = normalise_credit_code(args.enterprise_code)
-                row = db.execute("SELECT id FROM enterprises WHERE credit_code = ?", [code]).fetchone()
-                if not row:
+                enterprise_id = enterprise_id_by_code(db, code)
+                if enterprise_id is None:
                     sys.exit(f"no enterprise with credit code {args.enterprise_code}")
-                enterprise_id = row[0]
             if args.provider:
-                row = db.execute("SELECT id FROM providers WHERE name = ?", [args.provider]).fetchone()
-                if not row:
+                provider = provider_by_name(db, args.provider)
+                if provider is None:
                     sys.exit(f"no provider named {args.provider}")
-                provider_id = row[0]
+                provider_id = provider["id"]
             create_user(db, args.username, _password(), args.role, args.name, enterprise_id=enterprise_id,
                         provider_id=provider_id)
             print(f"created {args.username} ({args.role})")
@@ -256,11 +259,12 @@ def main(argv: list[str]) -> int:
             print(f"one-time password of {args.username} above; it must be changed at first sign-in; "
                   "open sessions revoked", file=sys.stderr)
         elif args.command in ("deactivate", "reactivate"):
-            row = db.execute("SELECT id FROM users WHERE username = ?", [args.username]).fetchone()
-            if row is None:
-                sys.exit(f"no user {args.username}")
-            set_active(db, None, row[0], args.command == "reactivate")
+            set_active(db, None, user_id_by_username(db, args.username), args.command == "reactivate")
             print(f"{args.username} {args.command}d" + ("; open sessions revoked" if args.command == "deactivate" else ""))
+        elif args.command == "sweep-evidence":
+            from db.evidence import sweep_orphans
+
+            print(f"{sweep_orphans(db)} evidence file(s) no attachment refers to removed")
         elif args.command == "rescore":
             counts = rescore(db, args.questionnaire, batch_size=args.batch_size, progress=sys.stderr,
                              workers=args.workers)

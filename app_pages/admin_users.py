@@ -7,6 +7,7 @@ from auth import require_role, session_ended_on_write
 from bootstrap import ensure_ready
 from db.enterprises import list_enterprises
 from db.identity import ROLES, SessionEnded
+from db.providers import list_providers
 from db.users import UserError, create_account, issue_one_time_password, list_users, set_active, set_binding
 from i18n import t, tx
 from passwords import password_problem
@@ -25,7 +26,7 @@ table = pd.DataFrame([{
 st.dataframe(table, hide_index=True, width="stretch")
 
 enterprises = {e["id"]: e["name"] for e in list_enterprises(db, identity)}
-providers = {p["id"]: p["name"] for p in db.query("SELECT id, name FROM providers ORDER BY name")}
+providers = {p["id"]: p["name"] for p in list_providers(db, identity)}
 
 
 def _run(action, success_key: str, **fmt) -> bool:

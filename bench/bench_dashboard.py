@@ -1,6 +1,8 @@
 """Province-scale timing of the bureau's maturity picture, against DuckDB, and of the answers export.
 
-Usage: python bench/bench_dashboard.py [ENTERPRISES] [ASSESSMENTS] [ITEMS]   (default 50000 150000 20)
+Usage: python bench/bench_dashboard.py [ENTERPRISES] [ASSESSMENTS] [ITEMS] [--postgres URL]
+       (default 50000 150000 20; --postgres: also on PostgreSQL, in a database zb_bench_dashboard that the
+       bench creates and drops on the server of URL, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres)
 
 Builds a fresh migrated SQLite database (temp dir) with ENTERPRISES enterprises over the 11
 districts and 31 industry divisions and ASSESSMENTS submitted cmmm_full assessments (every
@@ -16,7 +18,9 @@ Prints:
 - DuckDB (in-memory, the same tables copied in) running the very same db.stats functions (same
   SQL) and Python steps, cold and warm, and the ratio SQLite / DuckDB;
 - the long-format answers export (csv) time and peak memory (VmHWM of a child process that
-  does only the export, and its value before the export started) and the row count.
+  does only the export, and its value before the export started) and the row count;
+- with --postgres, the same data built the same way in PostgreSQL, and the same dashboard (cold = first
+  run on a new connection; the server's shared buffers are warm from the build) and export there.
 Budget: ≤ 1 s cold, ≤ 200 ms warm, within 2× of DuckDB.
 """
 
@@ -93,6 +97,9 @@ def build(path: str, enterprises: int, assessments: int, items: int, seed: int =
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
     forget_connections()
+    from db.postgres import close_pools
+
+    close_pools()  # PostgreSQL: the timed runs start on new connections
 
 
 def dashboard(db) -> tuple:
@@ -119,8 +126,31 @@ class DuckAsDb:
         return (dict(zip(names, row, strict=True)) for row in cursor.fetchall())
 
 
-def sqlite_dashboard(path: str) -> tuple:
-    return dashboard(get_db(path))
+def engine_dashboard(location: str) -> tuple:
+    """The dashboard through the app's own connection (a SQLite path or a PostgreSQL URL)."""
+    return dashboard(get_db(location))
+
+
+def postgres_database(server_url: str) -> str:
+    """A new, empty database zb_bench_dashboard on the server of ``server_url``; returns its URL."""
+    import psycopg
+
+    from db.postgres import libpq_url
+
+    with psycopg.connect(libpq_url(server_url), autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS zb_bench_dashboard WITH (FORCE)")
+        conn.execute("CREATE DATABASE zb_bench_dashboard")
+    return server_url.rpartition("/")[0] + "/zb_bench_dashboard"
+
+
+def drop_postgres_database(server_url: str) -> None:
+    import psycopg
+
+    from db.postgres import close_pools, libpq_url
+
+    close_pools()
+    with psycopg.connect(libpq_url(server_url), autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS zb_bench_dashboard WITH (FORCE)")
 
 
 def timed(fn, runs: int = 5) -> tuple[float, float, object]:
@@ -184,11 +214,29 @@ def export_child(path: str) -> None:
     print(json.dumps({"rows": total, "seconds": elapsed, "peak_mib": peak, "baseline_mib": baseline, "bytes": size}))
 
 
+def export_figures(location: str) -> dict:
+    child = subprocess.run([sys.executable, __file__, "--export-only", location], capture_output=True, text=True,
+                           check=True)
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def print_export(engine: str, export: dict) -> None:
+    print(f"{engine} answers export (csv): {export['rows']:,} rows, {export['bytes'] / 1_048_576:.0f} MiB in "
+          f"{export['seconds']:.1f} s, peak memory {export['peak_mib']:.0f} MiB (whole process; "
+          f"{export['baseline_mib']:.0f} MiB before the export started)")
+
+
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--export-only":
         export_child(sys.argv[2])
         return
-    enterprises, assessments, items = (int(a) for a in (sys.argv[1:] + ["50000", "150000", "20"][len(sys.argv) - 1:])[:3])
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, help="ENTERPRISES ASSESSMENTS ITEMS")
+    parser.add_argument("--postgres", metavar="URL", help="also measure on the PostgreSQL server of URL")
+    args = parser.parse_args()
+    enterprises, assessments, items = (args.sizes + [50000, 150000, 20][len(args.sizes):])[:3]
     work = tempfile.mkdtemp(prefix="bench_dashboard_")
     path = os.path.join(work, "bench.db")
     start = time.perf_counter()
@@ -196,7 +244,7 @@ def main() -> None:
     print(f"built {enterprises:,} enterprises, {assessments:,} assessments, {items} answers each "
           f"in {time.perf_counter() - start:.1f} s ({os.path.getsize(path) / 1_048_576:.0f} MiB)")
 
-    s_cold, s_warm, s_result = timed(lambda: sqlite_dashboard(path))
+    s_cold, s_warm, s_result = timed(lambda: engine_dashboard(path))
     counts = s_result[0]
     total = sum(counts.values())
     print("levels:", {lv: f"{100 * counts[lv] / total:.1f} %" for lv in mat.LEVELS})
@@ -211,14 +259,23 @@ def main() -> None:
     assert d_result == s_result, "the two engines disagree"
     print(f"DuckDB dashboard: cold {d_cold * 1000:.0f} ms, warm {d_warm * 1000:.0f} ms")
     print(f"ratio SQLite / DuckDB: cold {s_cold / d_cold:.2f}×, warm {s_warm / d_warm:.2f}× (budget ≤ 2×)")
-
-    child = subprocess.run([sys.executable, __file__, "--export-only", path], capture_output=True, text=True,
-                           check=True)
-    export = json.loads(child.stdout.strip().splitlines()[-1])
-    print(f"answers export (csv): {export['rows']:,} rows, {export['bytes'] / 1_048_576:.0f} MiB in "
-          f"{export['seconds']:.1f} s, peak memory {export['peak_mib']:.0f} MiB (whole process; "
-          f"{export['baseline_mib']:.0f} MiB before the export started)")
+    print_export("SQLite", export_figures(path))
     os.unlink(path)
+
+    if args.postgres:
+        url = postgres_database(args.postgres)
+        try:
+            start = time.perf_counter()
+            build(url, enterprises, assessments, items)
+            print(f"PostgreSQL: built the same data in {time.perf_counter() - start:.1f} s")
+            p_cold, p_warm, p_result = timed(lambda: engine_dashboard(url))
+            assert p_result == s_result, "PostgreSQL and SQLite disagree"
+            print(f"PostgreSQL dashboard: cold {p_cold * 1000:.0f} ms, warm {p_warm * 1000:.0f} ms "
+                  f"(budget ≤ 1000 / ≤ 200 ms)")
+            print(f"ratio PostgreSQL / DuckDB: cold {p_cold / d_cold:.2f}×, warm {p_warm / d_warm:.2f}× (budget ≤ 2×)")
+            print_export("PostgreSQL", export_figures(url))
+        finally:
+            drop_postgres_database(args.postgres)
 
 
 if __name__ == "__main__":

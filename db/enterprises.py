@@ -65,6 +65,12 @@ def create_enterprise(db, credit_code: str, name: str, district: str, industry_c
     return cur.fetchall()[0][0]
 
 
+def enterprise_id_by_code(db, credit_code: str) -> int | None:
+    """The id of the enterprise with this (normalised) credit code, or None (command line, imports)."""
+    row = db.execute("SELECT id FROM enterprises WHERE credit_code = ?", [credit_code]).fetchone()
+    return row[0] if row else None
+
+
 def create_provider(db, name: str, is_demo: bool = False) -> int:
     return db.execute("INSERT INTO providers (name, is_demo, created_at) VALUES (?,?,?) RETURNING id",
                       [name, int(is_demo), now()]).fetchall()[0][0]

@@ -131,15 +131,19 @@ def delete_evidence(db, identity: Identity, evidence_id: int) -> None:
 
 
 def sweep_orphans(db) -> int:
-    """Remove stored files no attachment refers to (e.g. of deleted drafts); returns how many."""
-    referenced = {r[0] for r in db.execute("SELECT DISTINCT sha256 FROM evidence_files").fetchall()}
-    removed = 0
+    """Remove stored files no attachment refers to (e.g. of deleted drafts); returns how many.
+
+    Inside a write transaction: an upload stores its bytes inside its own, so no file is taken
+    away between being stored and its row being committed (``manage.py sweep-evidence``)."""
     root = storage.evidence_dir()
     if not root.exists():
         return 0
-    for path in root.glob("??/*"):
-        sha = path.parent.name + path.name
-        if len(sha) == 64 and sha not in referenced:
-            path.unlink(missing_ok=True)
-            removed += 1
+    removed = 0
+    with write_txn(db):
+        referenced = {r[0] for r in db.execute("SELECT DISTINCT sha256 FROM evidence_files").fetchall()}
+        for path in root.glob("??/*"):
+            sha = path.parent.name + path.name
+            if len(sha) == 64 and sha not in referenced:
+                path.unlink(missing_ok=True)
+                removed += 1
     return removed

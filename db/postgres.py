@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import os
 import sqlite3
 import threading
@@ -167,12 +168,16 @@ class PgDatabase:
                 yield from cursor.fetchall()
 
     def cursor(self) -> _Cursor:
-        return _Cursor(self.raw.cursor())
+        """A server-side cursor (rows come ``fetchmany`` at a time, as SQLite's cursor streams them).
+
+        WITH HOLD because connections run in autocommit: the result is kept by the server, not the app."""
+        return _Cursor(self.raw.cursor(name=f"zb_stream_{next(_cursor_names)}", withhold=True))
 
     def close(self) -> None:
         self.raw.close()
 
 
+_cursor_names = itertools.count(1)
 _pools: dict[str, ConnectionPool] = {}
 _pools_lock = threading.Lock()
 _local = threading.local()

@@ -30,6 +30,15 @@ def list_providers(db, identity: Identity) -> list[dict]:
         "FROM providers p ORDER BY p.name"))
 
 
+def assignment_targets(db) -> tuple[dict[str, dict], list[dict]]:
+    """Enterprises keyed by credit code and every provider (id, name), for checking an assignment file.
+
+    No identity: the file is only checked here; writing it goes through assign_many, which requires the
+    bureau or an administrator, and the page that uploads it is theirs only."""
+    enterprises = {r["credit_code"]: r for r in db.query("SELECT id, name, credit_code FROM enterprises")}
+    return enterprises, list(db.query("SELECT id, name FROM providers ORDER BY name"))
+
+
 def provider_by_name(db, name: str) -> dict | None:
     return next(db.query("SELECT * FROM providers WHERE name = ?", [" ".join((name or "").split())]), None)
 

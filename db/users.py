@@ -97,6 +97,18 @@ def create_account(db, actor: Identity | None, username: str, password: str, rol
     return new_id
 
 
+def has_users(db, role: str | None = None) -> bool:
+    """Whether any user (of ``role``, if given) exists — start-up checks, before anyone signs in."""
+    if role is None:
+        return db.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
+    return db.execute("SELECT 1 FROM users WHERE role = ? LIMIT 1", [role]).fetchone() is not None
+
+
+def user_id_by_username(db, username: str) -> int:
+    """The id of a user (command line and admin tools); UserError naming the user if there is none."""
+    return _user_id(db, username)
+
+
 def _user_id(db, username: str) -> int:
     row = db.execute("SELECT id FROM users WHERE username = ?", [username.strip()]).fetchone()
     if row is None:

@@ -62,8 +62,10 @@ def check_assignments(db, header: list[str], rows: list[tuple[int, list[str]]],
                                         "no 'provider' column: choose the provider on the page"))
     if preview.problems:
         return preview
-    enterprises = {r["credit_code"]: r for r in db.query("SELECT id, name, credit_code FROM enterprises")}
-    providers = {_norm(r["name"]): r for r in db.query("SELECT id, name FROM providers")}
+    from db.providers import assignment_targets
+
+    enterprises, provider_rows = assignment_targets(db)
+    providers = {_norm(r["name"]): r for r in provider_rows}
     by_id = {r["id"]: r for r in providers.values()}
     seen: dict[str, list[int]] = {}
     for number, cells in rows:

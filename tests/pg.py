@@ -66,6 +66,23 @@ def create_empty() -> str:
     return url_of(name)
 
 
+def create_seeded() -> str:
+    """A new database migrated and seeded with the demo data by the app's own start-up; returns its URL."""
+    from bootstrap import ensure_ready
+
+    url = create_empty()
+    previous = os.environ.get("ZB_DEMO")
+    os.environ["ZB_DEMO"] = "1"
+    try:
+        ensure_ready(url)
+    finally:
+        if previous is None:
+            os.environ.pop("ZB_DEMO", None)
+        else:
+            os.environ["ZB_DEMO"] = previous
+    return url
+
+
 def drop(name_or_url: str) -> None:
     """Close this process's pools and drop the database (WITH FORCE: a leftover connection of a test)."""
     close_pools()

@@ -249,6 +249,20 @@ def test_deleting_a_draft_takes_its_attachments_and_sweep_removes_the_bytes(fres
     assert sweep_orphans(fresh_db) == 1 and _stored_files(store_dir) == []
 
 
+def test_sweep_command_keeps_what_an_attachment_uses(fresh_db, ent1, open_item, store_dir, capsys):
+    import manage
+    from db.evidence import attach
+
+    aid, item = open_item
+    attach(fresh_db, ent1, aid, item, "a.pdf", samples.PDF)
+    stray = store_dir / "ab" / ("c" * 62)
+    stray.parent.mkdir(parents=True, exist_ok=True)
+    stray.write_bytes(b"left by a deleted draft")
+    assert manage.main(["sweep-evidence"]) == 0
+    assert "1 evidence file" in capsys.readouterr().out
+    assert not stray.exists() and len(_stored_files(store_dir)) == 1
+
+
 def test_writes_after_sign_out_store_nothing(fresh_db, ent1, open_item, store_dir):
     from dataclasses import replace
 

@@ -29,26 +29,29 @@ PAYLOAD = "**x** [a](http://e) <img src=x> =1+1"
 STAMP = "2026-12-03T06:05:00.000000Z"
 
 
-def _draft(db: Path, username: str, questionnaire_id: str, answers: dict | None = None) -> int:
-    """A draft of the user's enterprise with some stored answers, written before the server starts."""
+def _draft(db: Path | str, username: str, questionnaire_id: str, answers: dict | None = None) -> int:
+    """A draft of the user's enterprise with some stored answers, written before the server starts
+    (``db``: the SQLite file or a PostgreSQL URL)."""
+    from db.connection import get_db
     from questionnaires import registry
 
     version = registry.latest(questionnaire_id).version
-    with sqlite3.connect(db) as c:
-        enterprise, user = c.execute("SELECT enterprise_id, id FROM users WHERE username = ?", [username]).fetchone()
-        aid = c.execute("INSERT INTO assessments (enterprise_id, questionnaire_id, questionnaire_version, status, "
-                        "created_by, created_at, updated_at) VALUES (?,?,?,?,?,?,?) RETURNING id",
-                        [enterprise, questionnaire_id, version, "draft", user, STAMP, STAMP]).fetchall()[0][0]
-        for item, value in (answers or {}).items():
-            c.execute("INSERT INTO answers (assessment_id, item_id, value, na_reason, rev, updated_by, updated_at) "
-                      "VALUES (?,?,?,?,?,?,?)", [aid, item, json.dumps(value), None, 1, user, STAMP])
+    c = get_db(str(db))
+    enterprise, user = c.execute("SELECT enterprise_id, id FROM users WHERE username = ?", [username]).fetchone()
+    aid = c.execute("INSERT INTO assessments (enterprise_id, questionnaire_id, questionnaire_version, status, "
+                    "created_by, created_at, updated_at) VALUES (?,?,?,?,?,?,?) RETURNING id",
+                    [enterprise, questionnaire_id, version, "draft", user, STAMP, STAMP]).fetchall()[0][0]
+    for item, value in (answers or {}).items():
+        c.execute("INSERT INTO answers (assessment_id, item_id, value, na_reason, rev, updated_by, updated_at) "
+                  "VALUES (?,?,?,?,?,?,?)", [aid, item, json.dumps(value), None, 1, user, STAMP])
     return aid
 
 
-def _stored(db: Path, aid: int, item: str):
-    with sqlite3.connect(db) as c:
-        return c.execute("SELECT value, na_reason FROM answers WHERE assessment_id = ? AND item_id = ?",
-                         [aid, item]).fetchone()
+def _stored(db: Path | str, aid: int, item: str):
+    from db.connection import get_db
+
+    return get_db(str(db)).execute("SELECT value, na_reason FROM answers WHERE assessment_id = ? AND item_id = ?",
+                                   [aid, item]).fetchone()
 
 
 @pytest.fixture

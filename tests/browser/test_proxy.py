@@ -89,17 +89,36 @@ class Proxy:
             self.proc.wait(timeout=10)
 
 
+@pytest.fixture(params=["sqlite"])
+def engine_db(request, seeded_db, tmp_path):
+    """The database the two processes share: a copy of the demo SQLite file, or a demo-seeded PostgreSQL
+    database (the failover test asks for both)."""
+    if request.param == "sqlite":
+        yield copy_db(seeded_db, tmp_path / "zb.db"), None
+        return
+    import os
+
+    if not os.environ.get("ZB_TEST_DATABASE_URL"):
+        pytest.skip("no PostgreSQL server (ZB_TEST_DATABASE_URL; scripts/test.sh starts one)")
+    from tests import pg
+
+    url = pg.create_seeded()
+    yield url, url
+    pg.drop(url)
+
+
 @pytest.fixture
-def cluster(server_factory, seeded_db, tmp_path, monkeypatch):
-    """Two `streamlit run serve.py` processes on one database file, behind nginx with TLS."""
+def cluster(server_factory, engine_db, tmp_path, monkeypatch):
+    """Two `streamlit run serve.py` processes on one database, behind nginx with TLS."""
     monkeypatch.setenv("STREAMLIT_SERVER_COOKIE_SECRET", COOKIE_SECRET)
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", "127.0.0.1")
     monkeypatch.delenv("ZB_COOKIE_SECURE", raising=False)  # Secure must come from the proxy's X-Forwarded-Proto
-    db = copy_db(seeded_db, tmp_path / "zb.db")
+    db, database_url = engine_db
     holder: dict = {"db": db}
 
     def start():
-        holder["servers"] = [server_factory(f"proxied{i}", db_path=db).start() for i in (1, 2)]
+        holder["servers"] = [server_factory(f"proxied{i}", db_path=None if database_url else db,
+                                            database_url=database_url).start() for i in (1, 2)]
         proxy_dir = tmp_path / "nginx"
         proxy_dir.mkdir()
         holder["proxy"] = Proxy(proxy_dir, [s.port for s in holder["servers"]])
@@ -149,6 +168,7 @@ def _choose(page, label: str) -> None:
     wait_idle(page)
 
 
+@pytest.mark.parametrize("engine_db", ["sqlite", "postgresql"], indirect=True)
 def test_failover_keeps_the_user_signed_in_and_every_answer(cluster, https_page):
     holder, start = cluster
     db = holder["db"]
