@@ -48,14 +48,17 @@ _bootstrapped: set[str] = set()
 _bootstrap_lock = threading.Lock()
 
 
+def sqlite_file_path() -> str:
+    """The SQLite file the app uses when no PostgreSQL URL is set ($ZB_DB_PATH or the default)."""
+    demo = os.environ.get("ZB_DEMO", "").strip().lower() in ("1", "true", "yes", "on")
+    return str(Path(os.environ.get("ZB_DB_PATH") or (DEMO_DB_PATH if demo else DEFAULT_DB_PATH)).resolve())
+
+
 def database_path() -> str:
     """The database: $ZB_DATABASE_URL (a postgresql+psycopg:// URL) if set, else a SQLite file —
     $ZB_DB_PATH, else data/zibo.db (data/zibo-demo.db when ZB_DEMO=1) in the repository."""
     url = os.environ.get("ZB_DATABASE_URL", "").strip()
-    if url:
-        return url
-    demo = os.environ.get("ZB_DEMO", "").strip().lower() in ("1", "true", "yes", "on")
-    return str(Path(os.environ.get("ZB_DB_PATH") or (DEMO_DB_PATH if demo else DEFAULT_DB_PATH)).resolve())
+    return url or sqlite_file_path()
 
 
 def is_postgres(db) -> bool:

@@ -1,7 +1,9 @@
 """Evidence bytes on disk, outside the database file, under their SHA-256: <dir>/ab/cdef… (mode 0600).
 
-The folder is $ZB_EVIDENCE_DIR, else "evidence" beside the database file. Identical uploads
-share one file; a file is removed when no evidence row refers to it any more.
+The folder is $ZB_EVIDENCE_DIR, else "evidence" beside the SQLite database file (on PostgreSQL, which
+has no file here: beside where $ZB_DB_PATH / the default file would be, i.e. data/evidence). Processes on
+several hosts must share one folder: set $ZB_EVIDENCE_DIR to shared storage (docs/database.md).
+Identical uploads share one file; a file is removed when no evidence row refers to it any more.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import os
 import re
 from pathlib import Path
 
-from db.connection import database_path
+from db.connection import sqlite_file_path
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
@@ -19,7 +21,9 @@ _DIGEST = re.compile(r"[0-9a-f]{64}")
 def evidence_dir() -> Path:
     """Where evidence files are kept."""
     configured = os.environ.get("ZB_EVIDENCE_DIR")
-    return Path(configured).resolve() if configured else Path(database_path()).parent / "evidence"
+    if configured:
+        return Path(configured).resolve()
+    return Path(sqlite_file_path()).parent / "evidence"
 
 
 def digest(data: bytes) -> str:
