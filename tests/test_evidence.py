@@ -137,12 +137,14 @@ def test_attach_stores_under_the_hash_privately_and_audits(fresh_db, ent1, open_
     assert not fresh_db.execute("SELECT 1 FROM evidence_files WHERE sha256 LIKE '%/%'").fetchone()
 
 
-def test_evidence_dir_defaults_beside_the_database(fresh_db, monkeypatch):
-    from db.connection import database_path
+def test_evidence_dir_defaults_beside_the_database_file(fresh_db, monkeypatch, tmp_path):
     from evidence.storage import evidence_dir
 
     monkeypatch.delenv("ZB_EVIDENCE_DIR", raising=False)
-    assert evidence_dir() == __import__("pathlib").Path(database_path()).parent / "evidence"
+    # The SQLite file; on PostgreSQL, where that file would be (never a path made from the URL).
+    assert evidence_dir() == tmp_path / "evidence"
+    monkeypatch.setenv("ZB_EVIDENCE_DIR", str(tmp_path / "shared"))
+    assert evidence_dir() == tmp_path / "shared"
 
 
 def test_delete_while_open_is_audited_and_shared_bytes_stay(fresh_db, ent1, ent1b, open_item, store_dir):
