@@ -194,9 +194,11 @@ def pool_for(url: str) -> ConnectionPool:
     with _pools_lock:
         pool = _pools.get(url)
         if pool is None:
+            # check: a connection is tested (one round trip) when handed out, so one the server dropped
+            # (a restart, a failover) is replaced instead of failing the user's next click.
             pool = ConnectionPool(libpq_url(url), min_size=1, max_size=POOL_MAX, timeout=POOL_TIMEOUT_S,
                                   kwargs={"autocommit": True}, configure=_configure, open=True,
-                                  name="zibo")
+                                  check=ConnectionPool.check_connection, name="zibo")
             _pools[url] = pool
         return pool
 
@@ -225,7 +227,7 @@ def thread_database(url: str) -> PgDatabase:
     if holders is None:
         holders = _local.holders = {}
     holder = holders.get(url)
-    if holder is None or holder.raw is None or holder.raw.closed:
+    if holder is None or holder.raw is None or holder.raw.closed or holder.raw.broken:
         pool = pool_for(url)
         holder = holders[url] = _Holder(pool, pool.getconn())
     return PgDatabase(holder.raw, url)
