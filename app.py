@@ -7,9 +7,9 @@ import streamlit as st
 from auth import current_identity, emit_pending_redirect, sign_out
 from bootstrap import DatabaseModeError, check_served_address, demo_enabled
 from db.connection import release_connections
-from i18n import t
+from i18n import lang, t
 from ui.errors import show_pending, show_unexpected
-from ui.language import language_switch
+from ui.language import hide_english_input_hints, language_switch
 from ui.text import md_escape
 
 st.set_page_config(page_title=t("app_title"), page_icon="🏭", layout="wide")
@@ -49,6 +49,9 @@ emit_pending_redirect()
 
 with st.sidebar:
     language_switch(identity)
+if lang() == "zh":
+    hide_english_input_hints()
+with st.sidebar:
     if identity is not None:
         st.markdown(f"**{md_escape(identity.display_name)}**  \n{t('role_' + identity.role)}")
         if st.button(t("sign_out"), key="sign_out"):

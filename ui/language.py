@@ -29,3 +29,9 @@ def language_switch(identity) -> None:
         st.session_state["_lang_user"] = identity.user_id
     st.radio(t("language"), list(NAMES), key="lang", horizontal=True, format_func=NAMES.get,
              on_change=_remember if identity is not None else None, args=(identity,) if identity is not None else None)
+
+
+def hide_english_input_hints() -> None:
+    """Streamlit writes "Press Enter to apply" / "Press Enter to submit form" under focused inputs in English
+    whatever the page language; on a Chinese page they are hidden (a hint only: Enter still works)."""
+    st.html('<style>[data-testid="InputInstructions"] { display: none; }</style>')

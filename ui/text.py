@@ -40,3 +40,4 @@ def local_time(ts: str | None, *, date_only: bool = False) -> str:
     except ValueError:
         return ""
     return shown.strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M")
+
