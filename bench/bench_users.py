@@ -307,10 +307,8 @@ class FillingUser:
 def prepare_database(path: Path, users: int) -> list[tuple[str, int]]:
     """Demo database plus ``users`` enterprise users (own enterprise, complete profile, open assessment).
 
-    Returns (username, assessment id) per user.
+    Returns (username, assessment id) per user. Needs ZB_DEMO=1 (the demo data set, loopback only).
     """
-    os.environ["ZB_DB_PATH"] = str(path)
-    os.environ["ZB_DEMO"] = "1"
     from bootstrap import ensure_ready
     from db import users as db_users
     from db.assessments import start_assessment
@@ -663,6 +661,8 @@ def main(argv: list[str] | None = None) -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-users-"))
     db_path = workdir / "zb.db"
+    os.environ["ZB_DB_PATH"] = str(db_path)
+    os.environ["ZB_DEMO"] = "1"
     try:
         total = args.sessions_per_process * max(counts)
         t0 = time.perf_counter()
