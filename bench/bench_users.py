@@ -367,13 +367,16 @@ def _free_port() -> int:
 class AppProcess:
     """`streamlit run serve.py` on a loopback port, on the bench database."""
 
-    def __init__(self, db_path: Path, log_path: Path):
+    def __init__(self, db_path: Path, log_path: Path, options: list[str] = ()):
         self.port = _free_port()
         env = dict(os.environ, ZB_DB_PATH=str(db_path), ZB_DEMO="1",
                    STREAMLIT_SERVER_COOKIE_SECRET="bench-" + "0" * 26)
         cmd = [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(self.port),
                "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
+        for option in options:  # KEY=VALUE -> --KEY VALUE, e.g. runner.postScriptGC=false
+            key, _, value = option.partition("=")
+            cmd += [f"--{key}", value]
         self.log_path = log_path
         with open(log_path, "a", encoding="utf-8") as log:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -514,12 +517,13 @@ class RunResult:
     sent: int = 0
     idle_cpu_cores: float = 0.0
     rss_end: int = 0
+    rss_base: int = 0  # RSS per process with one fill page open
 
 
 async def run_processes(n_proc: int, accounts: list[tuple[str, int]], db_path: Path, workdir: Path, args,
                         section_id: str) -> RunResult:
     rng = random.Random(n_proc)
-    procs = [AppProcess(db_path, workdir / f"app-{n_proc}-{k}.log") for k in range(n_proc)]
+    procs = [AppProcess(db_path, workdir / f"app-{n_proc}-{k}.log", args.streamlit_option) for k in range(n_proc)]
     try:
         for p in procs:
             p.wait_healthy()
@@ -539,6 +543,7 @@ async def run_processes(n_proc: int, accounts: list[tuple[str, int]], db_path: P
             await user.open_fill_page()
         await asyncio.sleep(2.0)
         rss0 = sum(p.rss_bytes() for p in procs)
+        print(f"  RSS after one open fill page per process: {rss0 / n_proc / 2**20:.0f} MiB per process", flush=True)
         open_latencies = []
         for k in range(n_proc, sessions, 4):
             for elapsed, _ in await asyncio.gather(*(u.open_fill_page() for u in users[k:k + 4])):
@@ -546,12 +551,14 @@ async def run_processes(n_proc: int, accounts: list[tuple[str, int]], db_path: P
         await asyncio.sleep(2.0)
         rss1 = sum(p.rss_bytes() for p in procs)
         result = RunResult(n_proc, sessions, (rss1 - rss0) / max(1, sessions - n_proc), open_latencies, [])
+        result.rss_base = rss0 // n_proc
         cpu0 = sum(p.cpu_seconds() for p in procs)
         await asyncio.sleep(3.0)
         result.idle_cpu_cores = (sum(p.cpu_seconds() for p in procs) - cpu0) / 3.0
 
         budget = args.budget_ms / 1000
-        users_eq, refinements = args.start_users * n_proc, 0
+        # More processes than cores add no CPU: start where the cores, not the processes, say.
+        users_eq, refinements = args.start_users * min(n_proc, os.cpu_count() or 1), 0
         while len(result.steps) < args.max_steps:
             step = await run_step(users, procs, users_eq / args.think, args.step_seconds, args.think, rng)
             result.steps.append(step)
@@ -562,7 +569,10 @@ async def run_processes(n_proc: int, accounts: list[tuple[str, int]], db_path: P
             if not over:
                 users_eq *= args.growth
                 continue
-            if not within or refinements >= args.refine:
+            if not within:  # over budget from the start: step down until a load fits
+                users_eq = min(over) / args.growth
+                continue
+            if refinements >= args.refine:
                 break
             # Between the highest load within budget and the lowest over it (geometric mean): a finer answer.
             low, high = max(within), min(over)
@@ -639,7 +649,8 @@ def report(results: list[RunResult], args) -> bool:
         print(f"{r.processes} process(es): clicks sent {r.sent}, acknowledged {r.acknowledged}, answers stored "
               f"(revisions) {r.stored}{'' if landed else '  <- MISMATCH'}; errors shown {len(errors)}"
               + (f" (first: {errors[0]})" if errors else "") + f"; idle CPU {r.idle_cpu_cores:.3f} cores; "
-              f"RSS at the end {r.rss_end / 2**20:.0f} MiB")
+              f"RSS per process {r.rss_base / 2**20:.0f} MiB with one page open, "
+              f"{r.rss_end / r.processes / 2**20:.0f} MiB at the end")
         ok = ok and landed and not any(s.errors for s in r.steps if s.passed(budget))
     return ok
 
@@ -655,6 +666,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--refine", type=int, default=1, help="steps between the last load within budget and the first over")
     parser.add_argument("--think", type=float, default=10.0, help="seconds between one user's clicks (default 10)")
     parser.add_argument("--budget-ms", type=float, default=1000.0)
+    parser.add_argument("--streamlit-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="passed to every app process, e.g. runner.postScriptGC=false (repeatable)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (database, logs)")
     args = parser.parse_args(argv)
     counts = [int(x) for x in args.processes.split(",")]
@@ -669,6 +682,7 @@ def main(argv: list[str] | None = None) -> int:
         # Each process count gets its own users (a fresh sign-in, a fresh assessment): 1 + 2 + 4 sets.
         accounts = prepare_database(db_path, total * len(counts))
         section_id = scale_section()
+        print(f"app processes: streamlit run serve.py {' '.join(args.streamlit_option) or '(project configuration)'}")
         print(f"bench database: {len(accounts)} enterprise users in {time.perf_counter() - t0:.0f} s; "
               f"fill page section {section_id!r}; load average {load_average()}; {os.cpu_count()} cores", flush=True)
         results = []
