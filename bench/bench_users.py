@@ -1,6 +1,6 @@
 """Simulated browser users against 1, 2 and 4 app processes: click-to-screen latency, CPU per rerun, memory.
 
-    python3 bench/bench_users.py [--processes 1,2,4] [--sessions-per-process 20] [--step-seconds 12]
+    python3 bench/bench_users.py [--processes 1,2,4] [--sessions-per-process 40] [--step-seconds 12]
                                  [--budget-ms 1000] [--think 10]
 
 Each simulated user speaks Streamlit's own protocol (BackMsg / ForwardMsg protobufs over the
@@ -658,7 +658,7 @@ def report(results: list[RunResult], args) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--processes", default="1,2,4", help="comma-separated process counts (default 1,2,4)")
-    parser.add_argument("--sessions-per-process", type=int, default=30)
+    parser.add_argument("--sessions-per-process", type=int, default=40)
     parser.add_argument("--step-seconds", type=float, default=12.0)
     parser.add_argument("--start-users", type=float, default=50.0, help="active users per process at the first step")
     parser.add_argument("--growth", type=float, default=1.5)
