@@ -24,15 +24,18 @@ overhead is not in these figures.
 
 Load: open loop, in steps. "Active users, each clicking every THINK seconds" is a click rate of
 users ÷ THINK; each step sends clicks at such a rate (Poisson arrivals, each to a random user whose
-previous click has been answered), for STEP seconds, and the rate grows by ×1.5 until the p95 passes
-the budget or a click fails. The sessions therefore click more often than every THINK seconds:
-what loads a process is the rate of reruns, not the number of people behind them (open sessions
-cost memory only; measured separately). Reported per process count and step: clicks, errors, p50 /
-p95 / max click-to-screen, server CPU per rerun (user + system time of the app processes from
-/proc/PID/stat ÷ reruns), and once per process count the memory per open session (RSS growth of the
-processes ÷ sessions opened after one warm-up session per process). Afterwards the answers stored
-in the database must equal the clicks acknowledged (revisions counted), and no error or exception
-may have been shown; the exit status is 1 otherwise.
+previous screen has come back) for STEP seconds. The rate grows by ×1.5 while the p95 stays within
+the budget with no error, then one step lies between the last load within budget and the first over
+it (a first step already over steps down). The sessions therefore click more often than every THINK
+seconds: what loads a process is the rate of reruns, not the number of people behind them (open
+sessions cost memory only; measured separately). Reported per step: clicks, errors, p50 / p95 / max
+click-to-screen, server CPU per rerun (user + system time of the app processes from /proc/PID/stat
+÷ reruns), the bench client's CPU per click and the CPU every other program used meanwhile
+(/proc/stat), since the machine is shared. Once per process count: memory per open session (RSS
+growth of the processes ÷ fill pages opened after one warm-up page per process; sign-ins happen
+before the baseline), page-open times, idle CPU. Afterwards the answer revisions stored in the
+database must lie between the clicks acknowledged and the clicks sent, and no step within budget may
+have shown an error; the exit status is 1 otherwise.
 """
 
 from __future__ import annotations
