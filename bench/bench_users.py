@@ -508,6 +508,43 @@ async def run_step(users: list[FillingUser], processes: list[AppProcess], rate: 
     return result
 
 
+async def run_real_think(users: list[FillingUser], processes: list[AppProcess], seconds: float, think: float,
+                         rng: random.Random) -> StepResult:
+    """Every user clicks, waits THINK × U(0.5, 1.5) after the screen came back, clicks again, for ``seconds``.
+
+    The check of the open-loop steps: the same load made by as many sessions as users, each with a
+    person's pace, should give the latency the steps gave at that many users.
+    """
+    result = StepResult(users_equivalent=len(users), seconds=seconds)
+    cpu0, client0, (busy0, steal0) = sum(p.cpu_seconds() for p in processes), time.process_time(), machine_cpu()
+    started = time.perf_counter()
+    deadline = started + seconds
+
+    async def person(user: FillingUser) -> None:
+        await asyncio.sleep(rng.uniform(0, think))  # people do not all start at once
+        while time.perf_counter() < deadline and not user.broken:
+            try:
+                elapsed, errors = await user.click()
+            except Exception as exc:  # a dropped socket or a timeout is an error a user sees
+                elapsed, errors = float("nan"), [f"{type(exc).__name__}: {exc}"]
+                user.broken = True
+            result.clicks += 1
+            result.errors.extend(errors)
+            if not errors:
+                result.latencies.append(elapsed)
+            await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+
+    await asyncio.gather(*(person(u) for u in users))
+    result.wall = time.perf_counter() - started
+    result.reruns = result.clicks
+    result.client_cpu_seconds = time.process_time() - client0
+    busy1, steal1 = machine_cpu()
+    result.cpu_seconds = sum(p.cpu_seconds() for p in processes) - cpu0
+    result.others_cpu_seconds = max(0.0, busy1 - busy0 - result.cpu_seconds - result.client_cpu_seconds)
+    result.steal_seconds = steal1 - steal0
+    return result
+
+
 @dataclass
 class RunResult:
     processes: int
@@ -530,7 +567,7 @@ async def run_processes(n_proc: int, accounts: list[tuple[str, int]], db_path: P
     try:
         for p in procs:
             p.wait_healthy()
-        sessions = args.sessions_per_process * n_proc
+        sessions = args.real_users or args.sessions_per_process * n_proc
         mine = accounts[:sessions]
 
         # Sign in first (scrypt's 16 MiB per hash stays in the allocator's arenas: not session memory).
@@ -560,9 +597,13 @@ async def run_processes(n_proc: int, accounts: list[tuple[str, int]], db_path: P
         result.idle_cpu_cores = (sum(p.cpu_seconds() for p in procs) - cpu0) / 3.0
 
         budget = args.budget_ms / 1000
+        if args.real_users:  # no steps: every user really waits THINK (0.5–1.5×) between clicks
+            step = await run_real_think(users, procs, args.step_seconds, args.think, rng)
+            result.steps.append(step)
+            print(_step_line(n_proc, step, budget), flush=True)
         # More processes than cores add no CPU: start where the cores, not the processes, say.
         users_eq, refinements = args.start_users * min(n_proc, os.cpu_count() or 1), 0
-        while len(result.steps) < args.max_steps:
+        while not args.real_users and len(result.steps) < args.max_steps:
             step = await run_step(users, procs, users_eq / args.think, args.step_seconds, args.think, rng)
             result.steps.append(step)
             print(_step_line(n_proc, step, budget), flush=True)
@@ -671,6 +712,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget-ms", type=float, default=1000.0)
     parser.add_argument("--streamlit-option", action="append", default=[], metavar="KEY=VALUE",
                         help="passed to every app process, e.g. runner.postScriptGC=false (repeatable)")
+    parser.add_argument("--real-users", type=int, default=0, metavar="N",
+                        help="instead of the steps: N users (in all) each really waiting THINK between clicks, "
+                             "for --step-seconds; checks the steps' rate model")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (database, logs)")
     args = parser.parse_args(argv)
     counts = [int(x) for x in args.processes.split(",")]
@@ -680,7 +724,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["ZB_DB_PATH"] = str(db_path)
     os.environ["ZB_DEMO"] = "1"
     try:
-        total = args.sessions_per_process * max(counts)
+        total = args.real_users or args.sessions_per_process * max(counts)
         t0 = time.perf_counter()
         # Each process count gets its own users (a fresh sign-in, a fresh assessment): 1 + 2 + 4 sets.
         accounts = prepare_database(db_path, total * len(counts))
