@@ -7,9 +7,9 @@ Without a provider column, or where its cell is empty, the provider chosen on th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from imports.roster import HEADER_ALIASES, Problem, _norm, credit_code_message
+from imports.roster import HEADER_ALIASES, Preview, Problem, _norm, credit_code_message
 from reference import normalise_credit_code
 
 PROVIDER_ALIASES = ["服务商", "服务商名称", "服务机构", "provider", "provider_name"]
@@ -28,20 +28,8 @@ class AssignmentRow:
 
 
 @dataclass
-class AssignmentPreview:
-    """The valid rows and every problem (row number as in the spreadsheet, 1 = header)."""
-
-    valid: list[AssignmentRow] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    total_rows: int = 0
-
-    @property
-    def bad_rows(self) -> int:
-        return len({p.row for p in self.problems if p.row > 1})
-
-    @property
-    def file_problem(self) -> bool:
-        return any(p.row <= 1 for p in self.problems)
+class AssignmentPreview(Preview):
+    """The assignments that would be made (AssignmentRow), and every problem."""
 
 
 class NotClean(Exception):

@@ -80,10 +80,10 @@ class RosterRow:
 
 
 @dataclass
-class RosterPreview:
-    """What would be imported: the valid rows, and every problem with its row number."""
+class Preview:
+    """What an import would do: the valid rows, and every problem with its row number (1 = the header)."""
 
-    valid: list[RosterRow] = field(default_factory=list)
+    valid: list = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     total_rows: int = 0
 
@@ -99,6 +99,11 @@ class RosterPreview:
     def file_problem(self) -> bool:
         """A problem with the file itself (e.g. a missing column): nothing can be imported."""
         return any(p.row <= 1 for p in self.problems)
+
+
+@dataclass
+class RosterPreview(Preview):
+    """The roster rows that would be imported (RosterRow), and every problem."""
 
 
 def credit_code_message(code: str) -> tuple[str, str] | None:
