@@ -79,10 +79,13 @@ def child(path: str, sessions: list[tuple[str, int]]) -> None:
             sys.stdout.write(line + "\n")
             sys.stdout.flush()
 
+    ready = threading.Barrier(len(sessions) + 1)
+
     def writer(k: int, token: str, aid: int) -> None:
         db = get_db(path)
         identity = users.resume_session(db, token, users.idle_minutes())
         revs = {i: a.rev for i, a in load_answers(db, identity, aid).items()}  # go on where the last round stopped
+        ready.wait()
         n = k
         while True:
             item, options = items[n % len(items)]
@@ -104,6 +107,7 @@ def child(path: str, sessions: list[tuple[str, int]]) -> None:
 
     for k, (token, aid) in enumerate(sessions):
         threading.Thread(target=writer, args=(k, token, aid), daemon=True).start()
+    ready.wait()  # every writer connected (migrations checked, pool filled): the kill comes 1–3 s into saving
     say("READY")
     while True:
         time.sleep(1)
