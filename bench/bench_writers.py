@@ -28,9 +28,11 @@ write transaction of the database runs alone, SQLite's semantics), ``lean-lock``
 with lock_timeout set once per connection instead of two SET LOCAL round trips inside it), ``enterprise-lock``
 (``pg_advisory_xact_lock(2, enterprise_id)``: saves of one enterprise run one at a time, different
 enterprises in parallel), ``row-lock`` (READ COMMITTED, ``SELECT … FOR UPDATE`` of the assessment row
-first: saves to one assessment run one at a time). The two PostgreSQL alternatives are correct for
-``save_answer`` only — everything it reads and checks belongs to that assessment — so they are
-bench variants, not the app's default (docs/performance.md says what adopting one would take).
+first: saves to one assessment run one at a time), ``shared-row-lock`` (the row lock, plus the one
+advisory lock taken in SHARED mode, so that every other write, taking it exclusively as now, still
+runs alone). The scoped PostgreSQL variants are correct for ``save_answer`` only — everything it
+reads and checks belongs to that assessment — so they are bench variants, not the app's default
+(docs/performance.md says what adopting one would take).
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ QUESTIONNAIRE = "cmmm_full"
 BUDGET_P95_MS = 20.0
 BUDGET_P99_MS = 100.0
 SQLITE_VARIANTS = ("current", "busy-only", "retry-only", "lock-only")
-POSTGRES_VARIANTS = ("current", "lean-lock", "enterprise-lock", "row-lock")
+POSTGRES_VARIANTS = ("current", "lean-lock", "enterprise-lock", "row-lock", "shared-row-lock")
 
 
 def is_url(location: str) -> bool:
@@ -187,7 +189,10 @@ def _scoped_write_transaction(variant: str):
             try:
                 if variant == "enterprise-lock":
                     raw.execute("SELECT pg_advisory_xact_lock(2, %s)", [_scope.enterprise_id])
-                else:  # row-lock
+                else:  # row-lock, shared-row-lock
+                    if variant == "shared-row-lock":
+                        # The one write lock in shared mode: unscoped writers (exclusive) still run alone.
+                        raw.execute("SELECT pg_advisory_xact_lock_shared(%s)", [WRITE_LOCK_KEY])
                     raw.execute("SELECT id FROM assessments WHERE id = %s FOR UPDATE", [_scope.assessment_id])
             except psycopg.errors.LockNotAvailable as exc:
                 raise DatabaseBusy("database is locked (writers queued too long)") from exc
