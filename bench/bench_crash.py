@@ -320,7 +320,11 @@ def run(args, path: str, d: Path) -> int:
         else:
             killed = postmaster.kill()
             killed_at = time.time()
-            recovery_s = postmaster.start()
+            try:
+                recovery_s = postmaster.start()
+            except BaseException:
+                writers.kill()  # leave no writer behind when the server cannot be restarted
+                raise
             restarted_at = time.time()
             time.sleep(args.after_s)
             writers.kill()
