@@ -279,12 +279,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="the process SIGKILLed: the app process running the writers, or PostgreSQL's postmaster")
     ap.add_argument("--after-s", type=float, default=3.0,
                     help="--kill postmaster: seconds the writers go on through the restarted server")
-    ap.add_argument("--database-url", default=os.environ.get("ZB_DATABASE_URL") or None,
+    ap.add_argument("--database-url", default=None,
                     help="PostgreSQL server to create the bench database on (default: $ZB_DATABASE_URL; unset = SQLite)")
     ap.add_argument("--keep", action="store_true", help="PostgreSQL: keep the bench database afterwards")
     args = ap.parse_args(argv)
     if args.kill == "postmaster" and not args.database_url:
-        ap.error("--kill postmaster needs --database-url (PostgreSQL)")
+        # Never taken from the environment: it kills the server, so it must be named on the command line.
+        ap.error("--kill postmaster needs --database-url URL of a throwaway PostgreSQL server")
+    args.database_url = args.database_url or os.environ.get("ZB_DATABASE_URL") or None
 
     d = Path(tempfile.mkdtemp(prefix="zb-crash-"))
     path = create_pg_database(args.database_url, "zb_crash") if args.database_url else str(d / "crash.db")
