@@ -131,3 +131,49 @@ def test_other_process_holding_the_lock_is_waited_for_then_gives_up(tmp_path, mo
         db.execute("INSERT INTO t VALUES (2)")
     assert [r[0] for r in db.execute("SELECT x FROM t")] == [2]
     connection.forget_connections()
+
+
+@pytest.fixture
+def other_writer(fresh_db):
+    """Another process's connection, able to hold the database's write lock: on SQLite the file's write lock
+    (BEGIN IMMEDIATE), on PostgreSQL the write queue's advisory lock."""
+    location = location_of(fresh_db)
+    if connection.is_postgres(fresh_db):
+        import psycopg
+
+        from db.postgres import WRITE_LOCK_KEY, libpq_url
+
+        conn = psycopg.connect(libpq_url(location), autocommit=True)
+
+        def hold():
+            conn.execute("BEGIN")
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK_KEY])
+    else:
+        conn = sqlite3.connect(location, isolation_level=None, check_same_thread=False)
+
+        def hold():
+            conn.execute("BEGIN IMMEDIATE")
+    yield hold, lambda: conn.execute("COMMIT")
+    conn.close()
+
+
+def test_a_write_held_elsewhere_is_waited_for_then_refused_on_either_engine(fresh_db, other_writer, monkeypatch):
+    """Another process's write transaction: a save waits for it, and after WRITE_WAIT_S gives up with
+    "database is locked" — the error the pages already turn into a message — changing nothing."""
+    hold, release = other_writer
+    db = fresh_db
+    hold()
+    releaser = threading.Timer(0.3, release)
+    releaser.start()
+    t0 = time.monotonic()
+    with write_txn(db):
+        db.execute("UPDATE settings SET value = value WHERE key = 'mode'")
+    assert 0.25 < time.monotonic() - t0 < 5
+    releaser.join()
+
+    monkeypatch.setattr(connection, "WRITE_WAIT_S", 0.3)
+    hold()
+    with pytest.raises(sqlite3.OperationalError, match="locked"), write_txn(db):
+        db.execute("INSERT INTO settings (key, value) VALUES ('waited', 'yes')")
+    release()
+    assert db.execute("SELECT count(*) FROM settings WHERE key = 'waited'").fetchone()[0] == 0
