@@ -23,16 +23,17 @@ p95 ≤ 20 ms, p99 ≤ 100 ms, zero errors, zero lost writes; the exit status is
 SQLite (db/connection.py ``write_txn``): ``current`` (the code as it is), ``busy-only`` (the landed
 code: no process lock, no retry, only SQLite's 10 s busy handler), ``retry-only`` (jittered BEGIN
 IMMEDIATE retry, no process lock), ``lock-only`` (process lock, SQLite's busy handler across
-processes). PostgreSQL (db/postgres.py ``write_transaction``): ``current`` (one advisory lock: every
-write transaction of the database runs alone, SQLite's semantics), ``lean-lock`` (the same lock,
+processes). PostgreSQL (db/postgres.py ``write_transaction``): ``current`` (the code as it is: since
+3 Dec 2026 what ``shared-row-lock`` below measured), ``global-lock`` (the first PostgreSQL version: one
+advisory lock, every write transaction of the database runs alone, SQLite's semantics), ``lean-lock`` (that lock,
 with lock_timeout set once per connection instead of two SET LOCAL round trips inside it), ``enterprise-lock``
 (``pg_advisory_xact_lock(2, enterprise_id)``: saves of one enterprise run one at a time, different
 enterprises in parallel), ``row-lock`` (READ COMMITTED, ``SELECT … FOR UPDATE`` of the assessment row
 first: saves to one assessment run one at a time), ``shared-row-lock`` (the row lock, plus the one
 advisory lock taken in SHARED mode, so that every other write, taking it exclusively as now, still
 runs alone). The scoped PostgreSQL variants are correct for ``save_answer`` only — everything it
-reads and checks belongs to that assessment — so they are bench variants, not the app's default
-(docs/performance.md says what adopting one would take).
+reads and checks belongs to that assessment; ``shared-row-lock`` is what the app now does for it
+(``write_txn(db, assessment=…)``), the others stay bench variants (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ QUESTIONNAIRE = "cmmm_full"
 BUDGET_P95_MS = 20.0
 BUDGET_P99_MS = 100.0
 SQLITE_VARIANTS = ("current", "busy-only", "retry-only", "lock-only")
-POSTGRES_VARIANTS = ("current", "lean-lock", "enterprise-lock", "row-lock", "shared-row-lock")
+POSTGRES_VARIANTS = ("current", "global-lock", "lean-lock", "enterprise-lock", "row-lock", "shared-row-lock")
 
 
 def is_url(location: str) -> bool:
@@ -166,7 +167,7 @@ def _scoped_write_transaction(variant: str):
     from db.postgres import WRITE_LOCK_KEY, DatabaseBusy
 
     @contextlib.contextmanager
-    def write_transaction(db, wait_s: float):
+    def write_transaction(db, wait_s: float, assessment: int | None = None):
         raw = db.raw
         if raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             with raw.transaction():
@@ -187,7 +188,9 @@ def _scoped_write_transaction(variant: str):
         with raw.transaction():
             raw.execute(f"SET LOCAL lock_timeout = '{int(wait_s * 1000)}ms'")
             try:
-                if variant == "enterprise-lock":
+                if variant == "global-lock":
+                    raw.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK_KEY])
+                elif variant == "enterprise-lock":
                     raw.execute("SELECT pg_advisory_xact_lock(2, %s)", [_scope.enterprise_id])
                 else:  # row-lock, shared-row-lock
                     if variant == "shared-row-lock":

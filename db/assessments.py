@@ -186,7 +186,7 @@ def save_answer(db, identity: Identity, assessment_id: int, item_id: str, value:
     called inside the transaction with the answers as they would be after the write and
     returns an error message to refuse it; a refused write changes nothing.
     """
-    with write_txn(db):
+    with write_txn(db, assessment=assessment_id):
         ensure_live(db, identity)
         _writable(db, identity, assessment_id)
         # The whole assessment is read only when a consistency check needs it: inside the write lock

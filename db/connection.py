@@ -223,8 +223,13 @@ def _begin_immediate(db: sqlite_utils.Database, deadline: float) -> None:
 
 
 @contextlib.contextmanager
-def write_txn(db: sqlite_utils.Database):
+def write_txn(db: sqlite_utils.Database, assessment: int | None = None):
     """A write transaction that takes the write lock up front (BEGIN IMMEDIATE).
+
+    ``assessment``: the transaction writes nothing but that assessment's answers and its row (an
+    answer save, the page's write at every click). On PostgreSQL such saves to different assessments
+    run side by side (the write lock shared, the assessment's row locked); every other write still
+    runs alone. SQLite has one writer at a time whatever is given.
 
     A deferred BEGIN that reads first and writes later fails with "database is locked"
     under concurrent writers without waiting for busy_timeout; IMMEDIATE waits. Threads of
@@ -235,7 +240,7 @@ def write_txn(db: sqlite_utils.Database):
     if is_postgres(db):
         from db.postgres import write_transaction
 
-        with write_transaction(db, WRITE_WAIT_S):
+        with write_transaction(db, WRITE_WAIT_S, assessment):
             yield db
         return
     deadline = time.monotonic() + WRITE_WAIT_S

@@ -267,13 +267,18 @@ class DatabaseBusy(sqlite3.OperationalError):
 
 
 @contextlib.contextmanager
-def write_transaction(db: PgDatabase, wait_s: float):
+def write_transaction(db: PgDatabase, wait_s: float, assessment: int | None = None):
     """A write transaction that runs alone, as BEGIN IMMEDIATE does on SQLite.
 
     Every write of the data layer reads and writes in one transaction written for SQLite's single
     writer (a revision check before the save, an idempotent submit, a throttling count); a
     transaction-level advisory lock gives PostgreSQL the same order, without rewriting each as a
     serialisable retry loop. Readers are never blocked. A nested write_txn becomes a savepoint.
+
+    An answer save names its ``assessment``: it takes the lock in SHARED mode and then the
+    assessment's row (FOR UPDATE), so saves to different assessments run side by side while saves
+    to one assessment, and every other write (which takes the lock exclusively: a submit, a return,
+    a deactivation), still wait for each other. Measured in bench/bench_writers.py (docs/performance.md).
     """
     raw = db.raw
     if raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
@@ -283,7 +288,11 @@ def write_transaction(db: PgDatabase, wait_s: float):
     with raw.transaction():
         raw.execute(f"SET LOCAL lock_timeout = '{int(wait_s * 1000)}ms'")
         try:
-            raw.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK_KEY])
+            if assessment is None:
+                raw.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK_KEY])
+            else:
+                raw.execute("SELECT pg_advisory_xact_lock_shared(%s)", [WRITE_LOCK_KEY])
+                raw.execute("SELECT id FROM assessments WHERE id = %s FOR UPDATE", [assessment])
         except psycopg.errors.LockNotAvailable as exc:
             raise DatabaseBusy("database is locked (writers queued too long)") from exc
         raw.execute("SET LOCAL lock_timeout = 0")

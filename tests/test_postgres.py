@@ -80,3 +80,39 @@ def test_write_transactions_run_one_at_a_time(pg_db):
     for t in threads:
         t.join()
     assert overlaps == []
+
+
+def test_saves_to_different_assessments_run_side_by_side_and_other_writes_alone(pg_db):
+    """write_txn(db, assessment=…) (an answer save): other assessments' saves overlap it; the same
+    assessment's saves and every unscoped write wait for it."""
+    from db.connection import get_db, location_of, write_txn
+
+    url = location_of(pg_db)
+    first, second = [r[0] for r in pg_db.execute("SELECT id FROM assessments ORDER BY id LIMIT 2").fetchall()]
+    entered: dict[str, float] = {}
+    left: dict[str, float] = {}
+    inside = {name: threading.Event() for name in ("save_a", "save_b")}
+
+    def hold(name: str, assessment: int | None, after: str | None) -> None:
+        db = get_db(url)
+        if after:
+            assert inside[after].wait(10)
+            time.sleep(0.05)  # then ask for the lock while the other still holds it
+        with write_txn(db, assessment=assessment):
+            entered[name] = time.monotonic()
+            if name in inside:
+                inside[name].set()
+            db.execute("UPDATE assessments SET updated_at = updated_at WHERE id = ?", [assessment or first])
+            time.sleep(0.4)
+            left[name] = time.monotonic()
+
+    plan = [("save_a", first, None), ("save_b", second, "save_a"), ("save_a_again", first, "save_b"),
+            ("submit", None, "save_b")]
+    threads = [threading.Thread(target=hold, args=p) for p in plan]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert entered["save_b"] < left["save_a"]  # side by side
+    assert entered["save_a_again"] >= left["save_a"]  # one assessment: one at a time
+    assert entered["submit"] >= max(left["save_a"], left["save_b"])  # an unscoped write runs alone
