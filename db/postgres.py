@@ -33,7 +33,7 @@ dialect = "postgresql"
 # Connections one app process may hold at once (one per running script thread); PostgreSQL's max_connections
 # must cover processes × POOL_MAX (docs/database.md).
 POOL_MAX = int(os.environ.get("ZB_DB_POOL_MAX", "60"))
-POOL_TIMEOUT_S = 30.0
+POOL_TIMEOUT_S = 10.0  # a page run waits at most this long for a connection (as a writer for the write lock)
 
 
 class _BoolAsInteger(Dumper):

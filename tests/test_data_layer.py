@@ -147,6 +147,62 @@ def test_concurrent_submits_give_one_submission(fresh_db, ent1):
     assert sorted(created) == [False] * 5 + [True]
 
 
+def test_colleagues_saving_one_item_at_once_one_saves_one_is_told_of_the_conflict(fresh_db, ent1, ent1b):
+    """The revision check holds under real concurrency on either engine (PostgreSQL: the assessment's row lock)."""
+    q, aid = _start(fresh_db, ent1, "cmmm_full")
+    path = location_of(fresh_db)
+    items = [x.id for x in q.questions.values() if x.type == "scale4"][:8]
+    for item in items:
+        outcomes: list[str] = []
+        start = threading.Barrier(2)
+
+        def save(who, value, item=item, outcomes=outcomes, start=start):
+            db = get_db(path)
+            start.wait()
+            outcomes.append(filling.save_item(db, who, q, aid, item, value, expected_rev=0).status)
+
+        threads = [threading.Thread(target=save, args=(ent1, "largely_met")),
+                   threading.Thread(target=save, args=(ent1b, "fully_met"))]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        assert sorted(outcomes) == ["conflict", "saved"], item
+
+
+def test_a_submit_racing_saves_leaves_no_answer_after_it(fresh_db, ent1, ent1b):
+    q, aid = _start(fresh_db, ent1, "example")
+    for item, value in {"company_kind": "discrete", "has_erp": "no", "employees": 9, "systems": ["none_of_these"],
+                        "digital_plan": "not_met"}.items():
+        filling.save_item(fresh_db, ent1, q, aid, item, value, expected_rev=0)
+    path = location_of(fresh_db)
+    statuses: list[str] = []
+
+    def saver():
+        db = get_db(path)
+        rev = 1
+        for n in range(20):
+            try:
+                outcome = filling.save_item(db, ent1b, q, aid, "employees", 10 + n, expected_rev=rev)
+            except Exception as exc:  # noqa: BLE001 - read-only after the submit: recorded, not raised
+                statuses.append(type(exc).__name__)
+                return
+            statuses.append(outcome.status)
+            if outcome.status == "saved":
+                rev = outcome.answer.rev
+
+    thread = threading.Thread(target=saver)
+    thread.start()
+    filling.submit(get_db(path), ent1, aid)
+    thread.join()
+    submitted_at = fresh_db.execute("SELECT submitted_at FROM assessments WHERE id = ?", [aid]).fetchone()[0]
+    latest = fresh_db.execute("SELECT max(updated_at) FROM answers WHERE assessment_id = ?", [aid]).fetchone()[0]
+    assert submitted_at is not None and latest <= submitted_at
+    # Every save acknowledged before the submit landed (each raised the revision by one), none after it.
+    rev = fresh_db.execute("SELECT rev FROM answers WHERE assessment_id = ? AND item_id = 'employees'",
+                           [aid]).fetchone()[0]
+    assert rev == 1 + statuses.count("saved")
+    assert set(statuses) <= {"saved", "ReadOnly"}
+
+
 def test_concurrent_item_writes_lose_nothing(fresh_db, ent1, ent1b):
     """Two colleagues, 4 threads each writing their own items at once: every write lands."""
     q, aid = _start(fresh_db, ent1, "cmmm_full")
