@@ -106,19 +106,20 @@ def _rescore_batch(db, batch: list[dict]) -> dict:
         return counts
     inputs = answers_for_scoring_many(db, [a["id"] for a, _ in todo])
     rows = [result_row(a["id"], q.id, q.version, scoring.score(q, *inputs[a["id"]])) for a, q in todo]
+    entries = []
+    for (a, _), (_, _, _, _, version, score, level, outcome, _, _) in zip(todo, rows):
+        old = None if a["old_scoring_version"] is None else {
+            "scoring_version": a["old_scoring_version"], "level": a["old_level"],
+            "outcome": a["old_outcome"], "score": a["old_score"]}
+        entries.append((a["id"], old, {"scoring_version": version, "level": level, "outcome": outcome, "score": score},
+                        "scoring rules changed"))
+        counts["rescored"] += 1
+        counts["outcome_after"] += int(bool(outcome))
+        if old is None or (old["level"], old["outcome"]) != (level, outcome):
+            counts["changed"] += 1
     with write_txn(db):
         store_results_many(db, "self", rows)
-        for (a, _), (_, _, _, _, version, score, level, outcome, _, _) in zip(todo, rows):
-            old = None if a["old_scoring_version"] is None else {
-                "scoring_version": a["old_scoring_version"], "level": a["old_level"],
-                "outcome": a["old_outcome"], "score": a["old_score"]}
-            audit.record(db, None, "rescore", "assessment", a["id"], old=old,
-                         new={"scoring_version": version, "level": level, "outcome": outcome, "score": score},
-                         reason="scoring rules changed")
-            counts["rescored"] += 1
-            counts["outcome_after"] += int(bool(outcome))
-            if old is None or (old["level"], old["outcome"]) != (level, outcome):
-                counts["changed"] += 1
+        audit.record_many(db, None, "rescore", "assessment", entries)
     return counts
 
 

@@ -74,6 +74,21 @@ def build(path: str, n: int) -> None:
                  "FILTER (WHERE x.na_reason IS NULL AND x.value IS NOT NULL), json_object()), "
                  "'na', coalesce(json_group_object(x.item_id, x.na_reason) FILTER (WHERE x.na_reason IS NOT NULL), "
                  "json_object())) FROM answers x WHERE x.assessment_id = assessments.id)")
+    # ... in the form submit stores it (db.assessments.snapshot_text: values in question order)
+    from db.assessments import snapshot_text
+
+    last = 0
+    while True:
+        rows = conn.execute("SELECT id, submitted_answers FROM assessments WHERE id > ? ORDER BY id LIMIT 5000",
+                            [last]).fetchall()
+        if not rows:
+            break
+        packed = []
+        for aid, text in rows:
+            data = json.loads(text)
+            packed.append((snapshot_text("cmmm_full", "1", data["answers"], data["na"]), aid))
+        conn.executemany("UPDATE assessments SET submitted_answers = ? WHERE id = ?", packed)
+        last = rows[-1][0]
     conn.execute("INSERT INTO results (assessment_id, kind, questionnaire_id, questionnaire_version, scoring_method, "
                  "scoring_version, computed_at, is_current, score, level, detail) "
                  f"SELECT id, 'self', 'cmmm_full', '1', 'cmmm', '{OLD_VERSION}', ?, 1, 0, 0, '{{}}' FROM assessments", [T0])
@@ -82,11 +97,29 @@ def build(path: str, n: int) -> None:
 
 
 def reset(db) -> None:
-    """Back to the state before a rescore: only the old results, current; no audit entries."""
+    """Back to the state before a rescore: only the old results, current; no audit entries; the
+    bureau's summary tables rebuilt from those results (as migration m050 fills them)."""
+    from db.stats import FILL_CELLS, FILL_CURRENT, FILL_SUMS
+
+    # The audit log is append-only (triggers of migration m070); this synthetic database alone has its
+    # triggers lifted for the reset and put back exactly as they were.
+    triggers = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'"
+                          ).fetchall()
     with db.conn:
+        db.execute("DELETE FROM result_subdomains WHERE result_id IN (SELECT id FROM results "
+                   "WHERE scoring_version <> ?)", [OLD_VERSION])
         db.execute("DELETE FROM results WHERE scoring_version <> ?", [OLD_VERSION])
         db.execute("UPDATE results SET is_current = 1 WHERE is_current = 0")
+        for name, _ in triggers:
+            db.execute(f"DROP TRIGGER {name}")
         db.execute("DELETE FROM audit_log")
+        for _, sql in triggers:
+            db.execute(sql)
+        for table in ("maturity_current", "subdomain_sums", "level_cells"):
+            db.execute(f"DELETE FROM {table}")
+        db.execute(FILL_CURRENT.format(where=""))
+        db.execute(FILL_SUMS)
+        db.execute(FILL_CELLS)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 

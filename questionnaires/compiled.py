@@ -203,3 +203,59 @@ def plan_for(q: Questionnaire) -> CmmmPlan:
                 _plans.clear()
             _plans[key] = plan
     return plan
+
+
+# -- the answers snapshot written at submission -----------------------------------------------
+
+class AnswerLayout:
+    """Where each question's answer sits in a compact answers snapshot: the questionnaire's question ids
+    in file order, and a fingerprint of that order stored with every snapshot.
+
+    ``pack`` turns (answers, not-applicable reasons) into a JSON-ready dict holding the values as one
+    list in this order (None where unanswered) instead of 243 long keys per assessment; ``unpack``
+    gives back exactly what was packed. A snapshot whose fingerprint differs from the questionnaire's
+    current layout is not unpacked (the caller reads the answer rows instead), so a changed file can
+    never shift an answer to another question.
+    """
+
+    def __init__(self, question_ids):
+        import hashlib
+
+        self.ids = tuple(question_ids)
+        self.fingerprint = hashlib.sha256("\n".join(self.ids).encode("utf-8")).hexdigest()[:16]
+        self._known = frozenset(self.ids)
+
+    def pack(self, answers: Mapping[str, Any], na: Mapping[str, str]) -> dict:
+        """{"layout", "values", "answers" (any answer outside the layout), "na"}; answers never hold None."""
+        return {"layout": self.fingerprint, "values": list(map(answers.get, self.ids)),
+                "answers": {k: v for k, v in answers.items() if k not in self._known}, "na": dict(na)}
+
+    def unpack(self, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]] | None:
+        """(answers, not-applicable reasons) of a packed snapshot, or None if it has another layout."""
+        values = data.get("values")
+        if data.get("layout") != self.fingerprint or not isinstance(values, list) or len(values) != len(self.ids):
+            return None
+        answers = {k: v for k, v in zip(self.ids, values) if v is not None}
+        answers.update(data.get("answers") or {})
+        return answers, dict(data.get("na") or {})
+
+
+_layouts: dict[tuple, AnswerLayout | None] = {}
+
+
+def layout_for(questionnaire_id: str, version: str) -> AnswerLayout | None:
+    """The answer layout of a questionnaire version in the registry (cached), None if it is not there."""
+    from questionnaires import registry
+
+    try:
+        q = registry.get(questionnaire_id, version)
+    except KeyError:
+        return None
+    key = (q.id, q.version, q.instrument_sha256)
+    layout = _layouts.get(key)
+    if layout is None:
+        with _plans_lock:
+            if len(_layouts) >= MAX_PLANS:
+                _layouts.clear()
+            layout = _layouts[key] = AnswerLayout(q.questions)
+    return layout
