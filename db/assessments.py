@@ -443,6 +443,10 @@ def scoring_batches(db, questionnaire_id: str | None = None, batch_size: int = 1
     fetch those with ``answers_for_scoring_many`` for the assessments that need them.
     """
     where, params = _scored_filter(questionnaire_id)
+    # Walk the primary key: with ``questionnaire_id = ?`` SQLite would pick the questionnaire's index
+    # and sort all of its assessments for every batch (0.3 s a batch at 150,000, quadratic in all);
+    # ``|| ''`` keeps the same filter without that index, in SQLite's and PostgreSQL's syntax alike.
+    where = where.replace("a.questionnaire_id = ?", "a.questionnaire_id || '' = ?")
     if last_id is not None:
         where, params = where + " AND a.id <= ?", [*params, last_id]
     last = after_id
