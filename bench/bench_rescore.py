@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -154,6 +155,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("n", nargs="?", type=int, default=TARGET_N)
     parser.add_argument("--db")
     parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=None, help="manage.rescore's workers (default: its default)")
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     path = args.db or f"/tmp/zb_bench_rescore_{args.n}.db"
@@ -184,10 +186,12 @@ def main(argv: list[str]) -> int:
     reset(db)
     answers = db.execute("SELECT count(*) FROM answers").fetchone()[0]
 
+    load_before = f"{os.getloadavg()[0]:.2f}"
     t_numpy, n_numpy = numpy_rescore(db, args.batch_size)
     rss_before = rss_mb()
     t = time.perf_counter()
-    counts = rescore(db, "cmmm_full", batch_size=args.batch_size, progress=sys.stderr)
+    more = {} if args.workers is None else {"workers": args.workers}
+    counts = rescore(db, "cmmm_full", batch_size=args.batch_size, progress=sys.stderr, **more)
     t_project = time.perf_counter() - t
     rss_growth = rss_mb() - rss_before
 
@@ -201,7 +205,8 @@ def main(argv: list[str]) -> int:
 
     out = io.StringIO()
     print(f"{args.n:,} submitted cmmm_full assessments, {answers:,} answer rows, database {size_mb:,.0f} MB; "
-          f"batches of {args.batch_size:,}", file=out)
+          f"batches of {args.batch_size:,}; workers {args.workers or 'default'}; "
+          f"load average before/after {load_before}/{os.getloadavg()[0]:.2f}", file=out)
     print(f"re-scored {counts['rescored']:,}; levels 0..5 = {levels}; "
           f"project vs numpy: {disagree} disagreements", file=out)
     print(file=out)

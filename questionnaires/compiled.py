@@ -235,7 +235,9 @@ class AnswerLayout:
         values = data.get("values")
         if data.get("layout") != self.fingerprint or not isinstance(values, list) or len(values) != len(self.ids):
             return None
-        answers = {k: v for k, v in zip(self.ids, values) if v is not None}
+        answers = dict(zip(self.ids, values))
+        if None in values:  # unanswered questions (a stored answer is never null)
+            answers = {k: v for k, v in answers.items() if v is not None}
         answers.update(data.get("answers") or {})
         return answers, dict(data.get("na") or {})
 
