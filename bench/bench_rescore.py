@@ -146,6 +146,12 @@ def numpy_rescore(db, batch_size: int) -> tuple[float, int]:
     return time.perf_counter() - started, n
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (rescore workers), user + system."""
+    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
 def rss_mb(who=resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # Linux: kB
 
@@ -189,10 +195,12 @@ def main(argv: list[str]) -> int:
     load_before = f"{os.getloadavg()[0]:.2f}"
     t_numpy, n_numpy = numpy_rescore(db, args.batch_size)
     rss_before = rss_mb()
+    cpu_before = cpu_seconds()
     t = time.perf_counter()
     more = {} if args.workers is None else {"workers": args.workers}
     counts = rescore(db, "cmmm_full", batch_size=args.batch_size, progress=sys.stderr, **more)
     t_project = time.perf_counter() - t
+    cpu_project = cpu_seconds() - cpu_before
     rss_growth = rss_mb() - rss_before
 
     # the two agree on every score and level
@@ -214,7 +222,10 @@ def main(argv: list[str]) -> int:
     for name, seconds, n in (("project  manage.rescore (results + audit)", t_project, counts["rescored"]),
                              ("numpy only (same reads, S and level)", t_numpy, n_numpy)):
         print(f"{name:<44}{seconds:>9.1f}{1e6 * seconds / max(n, 1):>15.0f}{seconds / t_numpy:>8.2f}", file=out)
-    print(f"\npeak memory growth during rescore: {rss_growth:.0f} MB (max RSS {rss_mb():.0f} MB; "
+    print(f"\nrescore CPU time (this process and its workers): {cpu_project:.1f} s "
+          f"({1e6 * cpu_project / max(counts['rescored'], 1):.0f} µs/assessment); on a shared machine the wall time "
+          "above also holds the time other processes had the cores", file=out)
+    print(f"peak memory growth during rescore: {rss_growth:.0f} MB (max RSS {rss_mb():.0f} MB; "
           f"largest child process, i.e. a rescore worker or the builder: {rss_mb(resource.RUSAGE_CHILDREN):.0f} MB)",
           file=out)
     scaled = t_project * TARGET_N / max(args.n, 1)
