@@ -222,7 +222,7 @@ def main(argv: list[str]) -> int:
     for name, seconds, n in (("project  manage.rescore (results + audit)", t_project, counts["rescored"]),
                              ("numpy only (same reads, S and level)", t_numpy, n_numpy)):
         print(f"{name:<44}{seconds:>9.1f}{1e6 * seconds / max(n, 1):>15.0f}{seconds / t_numpy:>8.2f}", file=out)
-    print(f"\nrescore CPU time (this process and its workers): {cpu_project:.1f} s "
+    print(f"\nCPU time of the rescore (this process and its workers): {cpu_project:.1f} s "
           f"({1e6 * cpu_project / max(counts['rescored'], 1):.0f} µs/assessment); on a shared machine the wall time "
           "above also holds the time other processes had the cores", file=out)
     print(f"peak memory growth during rescore: {rss_growth:.0f} MB (max RSS {rss_mb():.0f} MB; "

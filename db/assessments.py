@@ -564,14 +564,22 @@ def store_results_many(db, kind: str, rows: list[tuple]) -> None:
         db.execute(f"UPDATE results SET is_current = 0 WHERE kind = ? AND is_current = 1 AND assessment_id IN {marks}",
                    [kind, *part])
     # Like store_result: a re-score replaces the same version's row of the assessment's current
-    # submission round only; results of earlier rounds (before a return for revision) stay.
+    # submission round only; results of earlier rounds (before a return for revision) stay. One
+    # query finds them (usually none: a re-scoring skips results of the current version).
+    versions: dict[str, list[int]] = {}
+    for r in rows:
+        versions.setdefault(r[4], []).append(r[0])
+    replaced = []
+    for scoring_version, version_ids in versions.items():
+        for part, marks in _id_chunks(version_ids):
+            replaced += [row[0] for row in db.execute(
+                "SELECT r.id FROM results r JOIN assessments a ON a.id = r.assessment_id WHERE r.kind = ? "
+                f"AND r.scoring_version = ? AND r.round_no = a.round_no AND r.assessment_id IN {marks}",
+                [kind, scoring_version, *part])]
+    for part, marks in _id_chunks(replaced):
+        db.execute(f"DELETE FROM result_subdomains WHERE result_id IN {marks}", part)
+        db.execute(f"DELETE FROM results WHERE id IN {marks}", part)
     current_round = "(SELECT round_no FROM assessments WHERE id = ?)"
-    replaced = [(r[0], kind, r[4], r[0]) for r in rows]
-    db.conn.executemany("DELETE FROM result_subdomains WHERE result_id IN (SELECT id FROM results WHERE "
-                        f"assessment_id = ? AND kind = ? AND scoring_version = ? AND round_no = {current_round})",
-                        replaced)
-    db.conn.executemany("DELETE FROM results WHERE assessment_id = ? AND kind = ? AND scoring_version = ? "
-                        f"AND round_no = {current_round}", replaced)
     db.conn.executemany(
         "INSERT INTO results (assessment_id, kind, questionnaire_id, questionnaire_version, scoring_method, "
         "scoring_version, computed_at, is_current, score, level, outcome, detail, round_no) "

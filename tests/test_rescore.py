@@ -266,3 +266,25 @@ def test_audit_entries_of_a_batch_read_like_single_ones(five_submitted):
     keys = ("user_id", "action", "old", "new", "reason")
     assert [one[0][k] for k in keys] == [two[0][k] for k in keys]
     assert three[0]["old"] is None and json.loads(three[0]["new"]) == new and three[0]["reason"] is None
+
+
+def test_storing_a_version_again_replaces_it_in_the_current_round_only(five_submitted):
+    from db.assessments import answers_for_scoring, result_row, store_results_many
+
+    db = five_submitted
+    q = registry.get("cmmm_full", "1")
+    answers, na = answers_for_scoring(db, 1)
+    row = result_row(1, q.id, q.version, scoring.score(q, answers, na))
+    for _ in range(2):
+        with db.conn:
+            store_results_many(db, "self", [row])
+    mine = "SELECT id, round_no, is_current FROM results WHERE assessment_id = 1 AND scoring_version = ?"
+    (first_id, round_no, current), = db.execute(mine, [q.scoring.version]).fetchall()
+    assert (round_no, current) == (1, 1)
+    assert db.execute("SELECT count(*) FROM result_subdomains WHERE result_id = ?", [first_id]).fetchone()[0] == 20
+    assert db.execute("SELECT count(*) FROM result_subdomains d LEFT JOIN results r ON r.id = d.result_id "
+                      "WHERE r.id IS NULL").fetchone()[0] == 0
+    db.execute("UPDATE assessments SET round_no = 2 WHERE id = 1")
+    with db.conn:
+        store_results_many(db, "self", [row])
+    assert sorted(r[1:] for r in db.execute(mine, [q.scoring.version]).fetchall()) == [(1, 0), (2, 1)]
