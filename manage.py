@@ -32,12 +32,13 @@ def _password() -> str:
 
 
 RESCORE_BATCH = 1000  # assessments per read and per write transaction
-# Worker processes for a large re-scoring. Default 1. Measured with bench/bench_rescore.py on the
-# shared 2-core machine: 20,000 assessments took 22 s with two workers against 28 s with one, but
-# 150,000 took 316 s with two (load ≈ 11) against 142 s with one (load ≈ 4.5), twice the NumPy-only
-# reading time instead of 1.55×: when the cores are busy, a second worker only adds contention
-# (and a second writer waiting for the first). `--workers 2` on an idle machine.
-RESCORE_WORKERS = 1
+# Worker processes that score a large re-scoring (this process alone writes). Measured with
+# bench/bench_rescore.py on the shared 2-core machine (docs/performance.md): 30,000 assessments under
+# load ≈ 6 took 23.6 s with two workers against 27.0 s in one process; when the cores are free the
+# scoring (two thirds of the CPU time) runs on both. An earlier design in which every worker also
+# wrote lost to one process under load (writers waiting for each other's lock). One worker per core,
+# at most two.
+RESCORE_WORKERS = min(2, os.cpu_count() or 1)
 PARALLEL_FROM_BATCHES = 10  # fewer batches than this run in this process (workers take ~1 s to start)
 
 
