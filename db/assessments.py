@@ -533,8 +533,8 @@ def result_row(assessment_id: int, questionnaire_id: str, questionnaire_version:
     """A result as ``store_results_many`` takes it: the summary columns, the detail already as JSON
     (so a batch holds strings, not thousands of nested dicts) and its sub-domain scores."""
     outcome = result.get("outcome")
-    subdomains = tuple((sd, float(part["score"])) for sd, part in (result.get("subdomains") or {}).items()
-                       if isinstance(part, dict) and part.get("score") is not None)
+    subdomains = tuple([(sd, float(part["score"])) for sd, part in (result.get("subdomains") or {}).items()
+                        if isinstance(part, dict) and part.get("score") is not None])
     return (assessment_id, questionnaire_id, questionnaire_version, result["method"], result["scoring_version"],
             result.get("score"), result.get("level"), None if outcome is None else int(outcome), _dumps(result),
             subdomains)
