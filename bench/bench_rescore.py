@@ -1,16 +1,18 @@
 """Benchmark `manage.py rescore` on a synthetic SQLite database of full cmmm assessments.
 
-Usage: python bench/bench_rescore.py [N] [--db PATH] [--batch-size B]
-       (default 150,000 assessments in /tmp/zb_bench_rescore_N.db, batches of 1,000)
+Usage: python bench/bench_rescore.py [N] [--db PATH] [--batch-size B] [--workers W]
+       (default 150,000 assessments in /tmp/zb_bench_rescore_N.db, batches of 1,000, manage.rescore's workers)
 
 The database is built once straight through SQL (every scored item answered, per-assessment
-maturity so all levels occur, types mixed, one in ten with a not-applicable sub-domain, and a
-current result under an old scoring version "2024.0" so that every assessment is re-scored) and
-reused by later runs after resetting the results. Printed:
+maturity so all levels occur, types mixed, one in ten with a not-applicable sub-domain, the answers
+snapshot in the form submit writes, and a current result under an old scoring version "2024.0" so
+that every assessment is re-scored) and reused by later runs after resetting the results, audit
+entries and summary tables. Printed:
 
-- project: ``manage.rescore`` (default workers) — batched reads, ``scoring.score`` with the explained result, new
-  results and audit entries written, one transaction per batch; wall time and peak memory (RSS
-  growth during the run, from resource.getrusage);
+- project: ``manage.rescore`` — batched reads, ``scoring.score`` with the explained result, new
+  results, summary tables and audit entries written, one transaction per batch; wall time, CPU time
+  (this process and its workers), load average, and peak memory (RSS growth during the run, from
+  resource.getrusage);
 - numpy only: the same batched reads of the same answers, S and level computed in NumPy for the
   whole batch (bench_scoring.NumpyFloor) and written to a temporary table; no explanation, no audit;
 - the ratio, and the target of ≤ 60 s for 150,000 on this 2-core machine.
