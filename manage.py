@@ -37,12 +37,13 @@ def _password() -> str:
 
 
 RESCORE_BATCH = 1000  # assessments per read and per write transaction
-# Worker processes for a large re-scoring. Default 1. Measured with bench/bench_rescore.py on the
-# shared 2-core machine: 20,000 assessments took 22 s with two workers against 28 s with one, but
-# 150,000 took 316 s with two (load ≈ 11) against 142 s with one (load ≈ 4.5), twice the NumPy-only
-# reading time instead of 1.55×: when the cores are busy, a second worker only adds contention
-# (and a second writer waiting for the first). `--workers 2` on an idle machine.
-RESCORE_WORKERS = 1
+# Worker processes that score a large re-scoring (this process alone writes). Measured with
+# bench/bench_rescore.py on the shared 2-core machine (docs/performance.md): 30,000 assessments under
+# load ≈ 6 took 23.6 s with two workers against 27.0 s in one process; when the cores are free the
+# scoring (two thirds of the CPU time) runs on both. An earlier design in which every worker also
+# wrote lost to one process under load (writers waiting for each other's lock). One worker per core,
+# at most two.
+RESCORE_WORKERS = min(2, os.cpu_count() or 1)
 PARALLEL_FROM_BATCHES = 10  # fewer batches than this run in this process (workers take ~1 s to start)
 
 
@@ -53,9 +54,10 @@ def rescore(db, questionnaire_id: str | None = None, batch_size: int = RESCORE_B
     Works in batches of ``batch_size`` assessments: one query for the batch, one for the answers of
     those that need re-scoring, one write transaction for their results and audit entries — memory
     stays bounded by the batch, and an interruption keeps every finished batch. A large job (at least
-    PARALLEL_FROM_BATCHES batches, on a database file) is shared by ``workers`` processes, each with
-    its own connection; SQLite serialises their write transactions. New results are stored beside
-    the old ones (which stay on record, no longer current). ``progress`` is a text stream (e.g.
+    PARALLEL_FROM_BATCHES batches, on a database file) is scored by ``workers`` processes, each reading
+    through its own connection, while this process alone writes (one writer: no waiting for SQLite's
+    write lock); at most 2 × ``workers`` scored batches wait for it. New results are stored beside the
+    old ones (which stay on record, no longer current). ``progress`` is a text stream (e.g.
     sys.stderr) for a progress bar, or None. Returns counts: assessments, rescored (new scoring
     version), changed (level or verdict), outcome_before/after (applies-count).
     """
@@ -70,14 +72,21 @@ def rescore(db, questionnaire_id: str | None = None, batch_size: int = RESCORE_B
     if workers > 1 and path and total >= PARALLEL_FROM_BATCHES * batch_size:
         import multiprocessing
 
-        tasks = [(questionnaire_id, lo, hi) for lo, hi in batch_id_ranges(db, questionnaire_id, batch_size)]
+        tasks = [(questionnaire_id, lo, hi, batch_size) for lo, hi in batch_id_ranges(db, questionnaire_id, batch_size)]
         with multiprocessing.get_context("spawn").Pool(workers, _worker_start, (path,)) as pool:
-            for part, n in pool.imap_unordered(_worker_batch, tasks):
+            waiting = [pool.apply_async(_worker_score, (task,)) for task in tasks[:2 * workers]]
+            for task in tasks[2 * workers:] + [None] * len(waiting):
+                part, scored, n = waiting.pop(0).get()
+                if task is not None:
+                    waiting.append(pool.apply_async(_worker_score, (task,)))
+                _store_scored(db, scored)
                 _add(counts, part)
                 bar.advance(n)
     else:
         for batch in scoring_batches(db, questionnaire_id, batch_size):
-            _add(counts, _rescore_batch(db, batch))
+            part, scored = _score_batch(db, batch)
+            _store_scored(db, scored)
+            _add(counts, part)
             bar.advance(len(batch))
     bar.close()
     return counts
@@ -88,12 +97,11 @@ def _add(counts: dict, part: dict) -> None:
         counts[key] += n
 
 
-def _rescore_batch(db, batch: list[dict]) -> dict:
-    """Re-score one batch (rows of db.assessments.scoring_batches); returns its counts."""
+def _score_batch(db, batch: list[dict]) -> tuple[dict, tuple[list, list]]:
+    """Score one batch (rows of db.assessments.scoring_batches) without writing: its counts, and the
+    result rows and audit entries for ``_store_scored``."""
     import scoring
-    from db import audit
-    from db.assessments import answers_for_scoring_many, result_row, store_results_many
-    from db.connection import write_txn
+    from db.assessments import answers_for_scoring_many, result_row
     from questionnaires import registry
 
     counts = {"rescored": 0, "changed": 0, "outcome_before": 0, "outcome_after": 0}
@@ -108,23 +116,35 @@ def _rescore_batch(db, batch: list[dict]) -> dict:
             continue
         todo.append((a, q))
     if not todo:
-        return counts
+        return counts, ([], [])
     inputs = answers_for_scoring_many(db, [a["id"] for a, _ in todo])
     rows = [result_row(a["id"], q.id, q.version, scoring.score(q, *inputs[a["id"]])) for a, q in todo]
+    entries = []
+    for (a, _), (_, _, _, _, version, score, level, outcome, _, _) in zip(todo, rows):
+        old = None if a["old_scoring_version"] is None else {
+            "scoring_version": a["old_scoring_version"], "level": a["old_level"],
+            "outcome": a["old_outcome"], "score": a["old_score"]}
+        entries.append((a["id"], old, {"scoring_version": version, "level": level, "outcome": outcome, "score": score},
+                        "scoring rules changed"))
+        counts["rescored"] += 1
+        counts["outcome_after"] += int(bool(outcome))
+        if old is None or (old["level"], old["outcome"]) != (level, outcome):
+            counts["changed"] += 1
+    return counts, (rows, entries)
+
+
+def _store_scored(db, scored: tuple[list, list]) -> None:
+    """Write one scored batch in one transaction: the results (and summary tables) and audit entries."""
+    from db import audit
+    from db.assessments import store_results_many
+    from db.connection import write_txn
+
+    rows, entries = scored
+    if not rows:
+        return
     with write_txn(db):
         store_results_many(db, "self", rows)
-        for (a, _), (_, _, _, _, version, score, level, outcome, _, _) in zip(todo, rows):
-            old = None if a["old_scoring_version"] is None else {
-                "scoring_version": a["old_scoring_version"], "level": a["old_level"],
-                "outcome": a["old_outcome"], "score": a["old_score"]}
-            audit.record(db, None, "rescore", "assessment", a["id"], old=old,
-                         new={"scoring_version": version, "level": level, "outcome": outcome, "score": score},
-                         reason="scoring rules changed")
-            counts["rescored"] += 1
-            counts["outcome_after"] += int(bool(outcome))
-            if old is None or (old["level"], old["outcome"]) != (level, outcome):
-                counts["changed"] += 1
-    return counts
+        audit.record_many(db, None, "rescore", "assessment", entries)
 
 
 _worker_db = None
@@ -137,17 +157,21 @@ def _worker_start(path: str) -> None:
     _worker_db = get_db(path)
 
 
-def _worker_batch(task: tuple) -> tuple[dict, int]:
-    """One batch in a worker process: the assessments with after_id < id <= last_id."""
+def _worker_score(task: tuple) -> tuple[dict, tuple[list, list], int]:
+    """Score one batch in a worker process (the assessments with after_id < id <= last_id), nothing
+    written: (counts, scored rows and audit entries, assessments read)."""
     from db.assessments import scoring_batches
 
-    questionnaire_id, after_id, last_id = task
+    questionnaire_id, after_id, last_id, batch_size = task
     part = {"rescored": 0, "changed": 0, "outcome_before": 0, "outcome_after": 0}
-    n = 0
-    for batch in scoring_batches(_worker_db, questionnaire_id, RESCORE_BATCH, after_id=after_id, last_id=last_id):
-        _add(part, _rescore_batch(_worker_db, batch))
+    rows, entries, n = [], [], 0
+    for batch in scoring_batches(_worker_db, questionnaire_id, batch_size, after_id=after_id, last_id=last_id):
+        counts, (batch_rows, batch_entries) = _score_batch(_worker_db, batch)
+        _add(part, counts)
+        rows += batch_rows
+        entries += batch_entries
         n += len(batch)
-    return part, n
+    return part, (rows, entries), n
 
 
 class _ProgressBar:

@@ -1,16 +1,18 @@
 """Benchmark `manage.py rescore` on a synthetic SQLite database of full cmmm assessments.
 
-Usage: python bench/bench_rescore.py [N] [--db PATH] [--batch-size B]
-       (default 150,000 assessments in /tmp/zb_bench_rescore_N.db, batches of 1,000)
+Usage: python bench/bench_rescore.py [N] [--db PATH] [--batch-size B] [--workers W]
+       (default 150,000 assessments in /tmp/zb_bench_rescore_N.db, batches of 1,000, manage.rescore's workers)
 
 The database is built once straight through SQL (every scored item answered, per-assessment
-maturity so all levels occur, types mixed, one in ten with a not-applicable sub-domain, and a
-current result under an old scoring version "2024.0" so that every assessment is re-scored) and
-reused by later runs after resetting the results. Printed:
+maturity so all levels occur, types mixed, one in ten with a not-applicable sub-domain, the answers
+snapshot in the form submit writes, and a current result under an old scoring version "2024.0" so
+that every assessment is re-scored) and reused by later runs after resetting the results, audit
+entries and summary tables. Printed:
 
-- project: ``manage.rescore`` (default workers) — batched reads, ``scoring.score`` with the explained result, new
-  results and audit entries written, one transaction per batch; wall time and peak memory (RSS
-  growth during the run, from resource.getrusage);
+- project: ``manage.rescore`` — batched reads, ``scoring.score`` with the explained result, new
+  results, summary tables and audit entries written, one transaction per batch; wall time, CPU time
+  (this process and its workers), load average, and peak memory (RSS growth during the run, from
+  resource.getrusage);
 - numpy only: the same batched reads of the same answers, S and level computed in NumPy for the
   whole batch (bench_scoring.NumpyFloor) and written to a temporary table; no explanation, no audit;
 - the ratio, and the target of ≤ 60 s for 150,000 on this 2-core machine.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -74,6 +77,21 @@ def build(path: str, n: int) -> None:
                  "FILTER (WHERE x.na_reason IS NULL AND x.value IS NOT NULL), json_object()), "
                  "'na', coalesce(json_group_object(x.item_id, x.na_reason) FILTER (WHERE x.na_reason IS NOT NULL), "
                  "json_object())) FROM answers x WHERE x.assessment_id = assessments.id)")
+    # ... in the form submit stores it (db.assessments.snapshot_text: values in question order)
+    from db.assessments import snapshot_text
+
+    last = 0
+    while True:
+        rows = conn.execute("SELECT id, submitted_answers FROM assessments WHERE id > ? ORDER BY id LIMIT 5000",
+                            [last]).fetchall()
+        if not rows:
+            break
+        packed = []
+        for aid, text in rows:
+            data = json.loads(text)
+            packed.append((snapshot_text("cmmm_full", "1", data["answers"], data["na"]), aid))
+        conn.executemany("UPDATE assessments SET submitted_answers = ? WHERE id = ?", packed)
+        last = rows[-1][0]
     conn.execute("INSERT INTO results (assessment_id, kind, questionnaire_id, questionnaire_version, scoring_method, "
                  "scoring_version, computed_at, is_current, score, level, detail) "
                  f"SELECT id, 'self', 'cmmm_full', '1', 'cmmm', '{OLD_VERSION}', ?, 1, 0, 0, '{{}}' FROM assessments", [T0])
@@ -82,11 +100,29 @@ def build(path: str, n: int) -> None:
 
 
 def reset(db) -> None:
-    """Back to the state before a rescore: only the old results, current; no audit entries."""
+    """Back to the state before a rescore: only the old results, current; no audit entries; the
+    bureau's summary tables rebuilt from those results (as migration m050 fills them)."""
+    from db.stats import FILL_CELLS, FILL_CURRENT, FILL_SUMS
+
+    # The audit log is append-only (triggers of migration m070); this synthetic database alone has its
+    # triggers lifted for the reset and put back exactly as they were.
+    triggers = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'"
+                          ).fetchall()
     with db.conn:
+        db.execute("DELETE FROM result_subdomains WHERE result_id IN (SELECT id FROM results "
+                   "WHERE scoring_version <> ?)", [OLD_VERSION])
         db.execute("DELETE FROM results WHERE scoring_version <> ?", [OLD_VERSION])
         db.execute("UPDATE results SET is_current = 1 WHERE is_current = 0")
+        for name, _ in triggers:
+            db.execute(f"DROP TRIGGER {name}")
         db.execute("DELETE FROM audit_log")
+        for _, sql in triggers:
+            db.execute(sql)
+        for table in ("maturity_current", "subdomain_sums", "level_cells"):
+            db.execute(f"DELETE FROM {table}")
+        db.execute(FILL_CURRENT.format(where=""))
+        db.execute(FILL_SUMS)
+        db.execute(FILL_CELLS)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
@@ -112,6 +148,12 @@ def numpy_rescore(db, batch_size: int) -> tuple[float, int]:
     return time.perf_counter() - started, n
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (rescore workers), user + system."""
+    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
 def rss_mb(who=resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # Linux: kB
 
@@ -121,6 +163,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("n", nargs="?", type=int, default=TARGET_N)
     parser.add_argument("--db")
     parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=None, help="manage.rescore's workers (default: its default)")
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     path = args.db or f"/tmp/zb_bench_rescore_{args.n}.db"
@@ -151,11 +194,15 @@ def main(argv: list[str]) -> int:
     reset(db)
     answers = db.execute("SELECT count(*) FROM answers").fetchone()[0]
 
+    load_before = f"{os.getloadavg()[0]:.2f}"
     t_numpy, n_numpy = numpy_rescore(db, args.batch_size)
     rss_before = rss_mb()
+    cpu_before = cpu_seconds()
     t = time.perf_counter()
-    counts = rescore(db, "cmmm_full", batch_size=args.batch_size, progress=sys.stderr)
+    more = {} if args.workers is None else {"workers": args.workers}
+    counts = rescore(db, "cmmm_full", batch_size=args.batch_size, progress=sys.stderr, **more)
     t_project = time.perf_counter() - t
+    cpu_project = cpu_seconds() - cpu_before
     rss_growth = rss_mb() - rss_before
 
     # the two agree on every score and level
@@ -168,7 +215,8 @@ def main(argv: list[str]) -> int:
 
     out = io.StringIO()
     print(f"{args.n:,} submitted cmmm_full assessments, {answers:,} answer rows, database {size_mb:,.0f} MB; "
-          f"batches of {args.batch_size:,}", file=out)
+          f"batches of {args.batch_size:,}; workers {args.workers or 'default'}; "
+          f"load average before/after {load_before}/{os.getloadavg()[0]:.2f}", file=out)
     print(f"re-scored {counts['rescored']:,}; levels 0..5 = {levels}; "
           f"project vs numpy: {disagree} disagreements", file=out)
     print(file=out)
@@ -176,7 +224,10 @@ def main(argv: list[str]) -> int:
     for name, seconds, n in (("project  manage.rescore (results + audit)", t_project, counts["rescored"]),
                              ("numpy only (same reads, S and level)", t_numpy, n_numpy)):
         print(f"{name:<44}{seconds:>9.1f}{1e6 * seconds / max(n, 1):>15.0f}{seconds / t_numpy:>8.2f}", file=out)
-    print(f"\npeak memory growth during rescore: {rss_growth:.0f} MB (max RSS {rss_mb():.0f} MB; "
+    print(f"\nCPU time of the rescore (this process and its workers): {cpu_project:.1f} s "
+          f"({1e6 * cpu_project / max(counts['rescored'], 1):.0f} µs/assessment); on a shared machine the wall time "
+          "above also holds the time other processes had the cores", file=out)
+    print(f"peak memory growth during rescore: {rss_growth:.0f} MB (max RSS {rss_mb():.0f} MB; "
           f"largest child process, i.e. a rescore worker or the builder: {rss_mb(resource.RUSAGE_CHILDREN):.0f} MB)",
           file=out)
     scaled = t_project * TARGET_N / max(args.n, 1)

@@ -23,6 +23,19 @@ def record(db, identity, action: str, entity: str, entity_id, old=None, new=None
     )
 
 
+_encode = json.JSONEncoder(ensure_ascii=False).encode  # what json.dumps(x, ensure_ascii=False) gives
+
+
+def record_many(db, identity, action: str, entity: str, rows) -> None:
+    """Append one audit entry per (entity_id, old, new, reason) row, all with one time stamp (inside
+    the caller's transaction; one statement for a batch, e.g. a re-scoring's)."""
+    t, user_id = now(), identity.user_id if identity else None
+    db.conn.executemany(
+        "INSERT INTO audit_log (at, user_id, action, entity, entity_id, old, new, reason) VALUES (?,?,?,?,?,?,?,?)",
+        [(t, user_id, action, entity, str(entity_id), None if old is None else _encode(old),
+          None if new is None else _encode(new), reason) for entity_id, old, new, reason in rows])
+
+
 def entries(db, entity: str, entity_id) -> list[dict]:
     """Audit entries of one record, oldest first."""
     return list(db.query("SELECT * FROM audit_log WHERE entity = ? AND entity_id = ? ORDER BY id",

@@ -89,45 +89,74 @@ HAVING sum(n) > 0
 """
 
 
-def _apply_sums(db, enterprise_id: int, questionnaire_id: str, sign: int) -> None:
-    """Add (sign 1) or take away (-1) one enterprise's current row's scores in subdomain_sums."""
-    for row in db.execute(_SUMS.format(where="m.enterprise_id = ? AND m.questionnaire_id = ?"),
-                          [enterprise_id, questionnaire_id]).fetchall():
-        db.execute("INSERT INTO subdomain_sums (questionnaire_id, district, industry_code, subdomain, total, n) "
-                   "VALUES (?,?,?,?,?,?) ON CONFLICT (questionnaire_id, district, industry_code, subdomain) "
-                   "DO UPDATE SET total = subdomain_sums.total + excluded.total, n = subdomain_sums.n + excluded.n",
-                   [*row[:4], sign * row[4], sign * row[5]])
+# Enterprises are named in expanded IN lists of at most this many ids (SQLite's and PostgreSQL's
+# parameter limits are far above it); a re-scoring batch of 1,000 assessments touches ~333 enterprises.
+IN_CHUNK = 500
 
 
-def _apply_cells(db, enterprise_id: int, questionnaire_id: str, sign: int) -> None:
-    """Add (1) or take away (-1) one enterprise's current row in level_cells."""
-    for row in db.execute(_CELLS.format(where="m.enterprise_id = ? AND m.questionnaire_id = ?"),
-                          [enterprise_id, questionnaire_id]).fetchall():
-        db.execute("INSERT INTO level_cells (questionnaire_id, district, industry_code, level, first_level, reassessed, "
-                   "verified, n) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (questionnaire_id, district, industry_code, level, "
-                   "first_level, reassessed, verified) DO UPDATE SET n = level_cells.n + excluded.n",
-                   [*row[:7], sign * row[7]])
+def _chunks(enterprise_ids) -> list[tuple[str, list[int]]]:
+    """(``(?,?,…)`` placeholders, ids) for these ids, in chunks of at most IN_CHUNK."""
+    ids = sorted(set(enterprise_ids))
+    return [(f"({','.join('?' * len(part))})", part) for part in (ids[i:i + IN_CHUNK] for i in range(0, len(ids), IN_CHUNK))]
+
+
+def _apply(db, questionnaire_id: str, enterprise_ids, sign: int) -> None:
+    """Add (sign 1) or take away (-1) these enterprises' current rows in subdomain_sums and level_cells.
+
+    One grouped read per table for all of them (a few rows: district × industry × sub-domain or
+    level cell), one upsert per cell: the counters end exactly where one enterprise at a time would
+    have taken them (integer sums).
+    """
+    for marks, ids in _chunks(enterprise_ids):
+        where = f"m.enterprise_id IN {marks} AND m.questionnaire_id = ?"
+        sums = db.execute(_SUMS.format(where=where), [*ids, questionnaire_id]).fetchall()
+        db.conn.executemany(
+            "INSERT INTO subdomain_sums (questionnaire_id, district, industry_code, subdomain, total, n) "
+            "VALUES (?,?,?,?,?,?) ON CONFLICT (questionnaire_id, district, industry_code, subdomain) "
+            "DO UPDATE SET total = subdomain_sums.total + excluded.total, n = subdomain_sums.n + excluded.n",
+            [(*row[:4], sign * row[4], sign * row[5]) for row in sums])
+        cells = db.execute(_CELLS.format(where=where), [*ids, questionnaire_id]).fetchall()
+        db.conn.executemany(
+            "INSERT INTO level_cells (questionnaire_id, district, industry_code, level, first_level, reassessed, "
+            "verified, n) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (questionnaire_id, district, industry_code, level, "
+            "first_level, reassessed, verified) DO UPDATE SET n = level_cells.n + excluded.n",
+            [(*row[:7], sign * row[7]) for row in cells])
+
+
+def _delete_current(db, questionnaire_id: str, enterprise_ids) -> None:
+    for marks, ids in _chunks(enterprise_ids):
+        db.execute(f"DELETE FROM maturity_current WHERE enterprise_id IN {marks} AND questionnaire_id = ?",
+                   [*ids, questionnaire_id])
+
+
+def retire_current_many(db, questionnaire_id: str, enterprise_ids) -> None:
+    """Take these enterprises' rows of one questionnaire out of maturity_current, subdomain_sums and
+    level_cells (before their results change; inside the caller's transaction)."""
+    _apply(db, questionnaire_id, enterprise_ids, -1)
+    # Emptied counters go, so the tables stay exactly what a rebuild from the results gives.
+    db.execute("DELETE FROM level_cells WHERE questionnaire_id = ? AND n = 0", [questionnaire_id])
+    db.execute("DELETE FROM subdomain_sums WHERE questionnaire_id = ? AND n = 0", [questionnaire_id])
+    _delete_current(db, questionnaire_id, enterprise_ids)
+
+
+def refresh_current_many(db, questionnaire_id: str, enterprise_ids) -> None:
+    """Put these enterprises' rows of one questionnaire back from their stored results (inside the
+    caller's transaction): one set-based insert and one grouped update per table for all of them."""
+    _delete_current(db, questionnaire_id, enterprise_ids)
+    for marks, ids in _chunks(enterprise_ids):
+        db.execute(FILL_CURRENT.format(where=f" AND a.enterprise_id IN {marks} AND a.questionnaire_id = ?"),
+                   [*ids, questionnaire_id])
+    _apply(db, questionnaire_id, enterprise_ids, 1)
 
 
 def retire_current(db, enterprise_id: int, questionnaire_id: str) -> None:
     """Take one enterprise's row out of maturity_current and subdomain_sums (before its results change)."""
-    _apply_sums(db, enterprise_id, questionnaire_id, -1)
-    _apply_cells(db, enterprise_id, questionnaire_id, -1)
-    # Emptied counters go, so the tables stay exactly what a rebuild from the results gives.
-    db.execute("DELETE FROM level_cells WHERE questionnaire_id = ? AND n = 0", [questionnaire_id])
-    db.execute("DELETE FROM subdomain_sums WHERE questionnaire_id = ? AND n = 0", [questionnaire_id])
-    db.execute("DELETE FROM maturity_current WHERE enterprise_id = ? AND questionnaire_id = ?",
-               [enterprise_id, questionnaire_id])
+    retire_current_many(db, questionnaire_id, [enterprise_id])
 
 
 def refresh_current(db, enterprise_id: int, questionnaire_id: str) -> None:
     """Put one enterprise's row back from its stored results (inside the caller's transaction)."""
-    db.execute("DELETE FROM maturity_current WHERE enterprise_id = ? AND questionnaire_id = ?",
-               [enterprise_id, questionnaire_id])
-    db.execute(FILL_CURRENT.format(where=" AND a.enterprise_id = ? AND a.questionnaire_id = ?"),
-               [enterprise_id, questionnaire_id])
-    _apply_sums(db, enterprise_id, questionnaire_id, 1)
-    _apply_cells(db, enterprise_id, questionnaire_id, 1)
+    refresh_current_many(db, questionnaire_id, [enterprise_id])
 
 
 def require_city_view(identity: Identity) -> None:

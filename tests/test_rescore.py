@@ -6,10 +6,13 @@ import io
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import scoring
 from manage import rescore
 from questionnaires import registry
+from questionnaires.compiled import AnswerLayout, layout_for
 from questionnaires.loader import load_text
 from questionnaires.model import SCALE4
 from tests.conftest import ROOT
@@ -166,3 +169,122 @@ def test_rescore_keeps_the_bureau_summary_tables_equal_to_a_rebuild(fresh_db, en
     fresh_db.execute(FILL_SUMS)
     fresh_db.execute(FILL_CELLS)
     assert kept == [fresh_db.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4, 5").fetchall() for t in tables]
+
+
+# -- the compact answers snapshot ------------------------------------------------------------
+
+answer_values = st.one_of(st.text(max_size=8), st.integers(), st.floats(allow_nan=False),
+                          st.lists(st.text(max_size=5), max_size=3), st.booleans())
+
+
+@settings(max_examples=200, deadline=None)
+@given(answers=st.dictionaries(st.sampled_from(["a", "b", "c", "d", "x_outside"]), answer_values),
+       na=st.dictionaries(st.sampled_from(["b", "s1"]), st.text(min_size=1, max_size=5)))
+def test_packed_snapshot_gives_back_exactly_the_answers(answers, na):
+    layout = AnswerLayout(["a", "b", "c", "d"])
+    data = json.loads(json.dumps(layout.pack(answers, na), ensure_ascii=False))
+    assert layout.unpack(data) == (answers, na)
+    assert layout.unpack(json.loads(json.dumps(layout.pack(answers, na)))) == (answers, na)
+
+
+def test_packing_keeps_equal_looking_values_apart_and_never_shares_a_list():
+    layout = AnswerLayout(["a", "b", "c", "d", "e", "f"])
+    answers = {"a": 1, "b": 1.0, "c": True, "d": -0.0, "e": ["x"], "f": ["x"]}
+    unpacked, _ = layout.unpack(json.loads(json.dumps(layout.pack(answers, {}))))
+    assert [(type(v), repr(v)) for v in unpacked.values()] == [(type(v), repr(v)) for v in answers.values()]
+    assert unpacked["e"] == unpacked["f"] and unpacked["e"] is not unpacked["f"]
+
+
+def test_too_many_distinct_values_are_stored_by_item_id(monkeypatch):
+    from db.assessments import snapshot_text
+
+    monkeypatch.setattr(AnswerLayout, "MAX_TABLE", 2)
+    answers = {"manufacturing_type": "process", "organisation_strategy_l1_strategy_plan_exists": "fully_met"}
+    assert json.loads(snapshot_text("cmmm_full", "1", answers, {})) == {"answers": answers, "na": {}}
+
+
+def test_a_snapshot_of_another_layout_is_not_unpacked():
+    data = AnswerLayout(["a", "b"]).pack({"a": "x", "b": "y"}, {})
+    assert AnswerLayout(["b", "a"]).unpack(data) is None  # same ids, other order: another fingerprint
+    assert AnswerLayout(["a", "b", "c"]).unpack(data) is None
+
+
+def test_snapshot_of_a_full_assessment_is_compact_and_exact(five_submitted):
+    from db.assessments import _answers_from_rows, snapshot_text
+
+    answers, na = _answers_from_rows(five_submitted, [4])[4]
+    text = snapshot_text("cmmm_full", "1", answers, na)
+    old = json.dumps({"answers": answers, "na": na}, ensure_ascii=False, separators=(",", ":"))
+    assert len(text) < len(old) / 20
+    assert layout_for("cmmm_full", "1").unpack(json.loads(text)) == (answers, na)
+    assert json.loads(snapshot_text("no_such_questionnaire", "1", answers, na)) == {"answers": answers, "na": na}
+
+
+def test_reader_takes_both_snapshot_forms_and_falls_back_to_the_rows(five_submitted, monkeypatch):
+    """Compact snapshots, the first form (by item id, migration m045), a snapshot of a layout that no
+    longer fits, and none at all: the batched reader gives what the answer rows hold, in chunks."""
+    import db.assessments as store
+
+    db = five_submitted
+    rows = store._answers_from_rows(db, [1, 2, 3, 4, 5])
+    for aid in (1, 2, 3):
+        db.execute("UPDATE assessments SET submitted_answers = ? WHERE id = ?",
+                   [store.snapshot_text("cmmm_full", "1", *rows[aid]), aid])
+    db.execute("UPDATE assessments SET submitted_answers = ? WHERE id = 2",
+               [json.dumps({"answers": rows[2][0], "na": rows[2][1]})])
+    stale = AnswerLayout(reversed(layout_for("cmmm_full", "1").ids)).pack(*rows[3])
+    db.execute("UPDATE assessments SET submitted_answers = ? WHERE id = 3", [json.dumps(stale)])
+    db.execute("UPDATE assessments SET submitted_answers = NULL WHERE id IN (4, 5)")
+    monkeypatch.setattr(store, "IN_CHUNK", 2)
+    read_rows = []
+    real = store._answers_from_rows
+    monkeypatch.setattr(store, "_answers_from_rows", lambda d, ids: read_rows.append(sorted(ids)) or real(d, ids))
+    assert store.answers_for_scoring_many(db, [1, 2, 3, 4, 5]) == rows
+    assert read_rows == [[3, 4, 5]]
+
+
+def test_submit_stores_the_compact_snapshot(fresh_db, ent1):
+    from db.assessments import _answers_from_rows
+    from tests.test_results_data import full_answers, submit_full
+
+    aid = submit_full(fresh_db, ent1, full_answers())
+    text = fresh_db.execute("SELECT submitted_answers FROM assessments WHERE id = ?", [aid]).fetchone()[0]
+    layout = layout_for("cmmm_full", registry.latest("cmmm_full").version)
+    assert json.loads(text)["layout"] == layout.fingerprint
+    assert layout.unpack(json.loads(text)) == _answers_from_rows(fresh_db, [aid])[aid]
+
+
+def test_audit_entries_of_a_batch_read_like_single_ones(five_submitted):
+    from db import audit
+
+    db = five_submitted
+    old, new = {"level": 2, "名称": "甲"}, {"level": 3, "score": 3.0000000000000004}
+    audit.record(db, None, "rescore", "assessment", 1, old=old, new=new, reason="r")
+    audit.record_many(db, None, "rescore", "assessment", [(2, old, new, "r"), (3, None, new, None)])
+    one, two, three = audit.entries(db, "assessment", 1), audit.entries(db, "assessment", 2), \
+        audit.entries(db, "assessment", 3)
+    keys = ("user_id", "action", "old", "new", "reason")
+    assert [one[0][k] for k in keys] == [two[0][k] for k in keys]
+    assert three[0]["old"] is None and json.loads(three[0]["new"]) == new and three[0]["reason"] is None
+
+
+def test_storing_a_version_again_replaces_it_in_the_current_round_only(five_submitted):
+    from db.assessments import answers_for_scoring, result_row, store_results_many
+
+    db = five_submitted
+    q = registry.get("cmmm_full", "1")
+    answers, na = answers_for_scoring(db, 1)
+    row = result_row(1, q.id, q.version, scoring.score(q, answers, na))
+    for _ in range(2):
+        with db.conn:
+            store_results_many(db, "self", [row])
+    mine = "SELECT id, round_no, is_current FROM results WHERE assessment_id = 1 AND scoring_version = ?"
+    (first_id, round_no, current), = db.execute(mine, [q.scoring.version]).fetchall()
+    assert (round_no, current) == (1, 1)
+    assert db.execute("SELECT count(*) FROM result_subdomains WHERE result_id = ?", [first_id]).fetchone()[0] == 20
+    assert db.execute("SELECT count(*) FROM result_subdomains d LEFT JOIN results r ON r.id = d.result_id "
+                      "WHERE r.id IS NULL").fetchone()[0] == 0
+    db.execute("UPDATE assessments SET round_no = 2 WHERE id = 1")
+    with db.conn:
+        store_results_many(db, "self", [row])
+    assert sorted(r[1:] for r in db.execute(mine, [q.scoring.version]).fetchall()) == [(1, 0), (2, 1)]
