@@ -469,7 +469,7 @@ def batch_id_ranges(db, questionnaire_id: str | None, batch_size: int) -> list[t
     (the last range open-ended: last_id None)."""
     where, params = _scored_filter(questionnaire_id)
     cuts = [row[0] for row in db.execute(
-        f"SELECT id FROM (SELECT a.id, row_number() OVER (ORDER BY a.id) AS n FROM assessments a WHERE {where}) "
+        f"SELECT id FROM (SELECT a.id, row_number() OVER (ORDER BY a.id) AS n FROM assessments a WHERE {where}) AS numbered "
         "WHERE n % ? = 0", [*params, batch_size])]
     starts = [0, *cuts]
     return list(zip(starts, [*cuts, None]))

@@ -29,7 +29,8 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError("--engine postgresql needs ZB_TEST_DATABASE_URL (bash scripts/pg_throwaway.sh start DIR)")
     keep, drop = [], []
     for item in items:
-        on_engine = ("fresh_db" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("sqlite_only")
+        names = getattr(item, "fixturenames", ())
+        on_engine = (("fresh_db" in names or "empty_db_location" in names) and not item.get_closest_marker("sqlite_only")
                      and not item.get_closest_marker("browser"))
         (keep if on_engine else drop).append(item)
     if drop:
@@ -53,6 +54,22 @@ def pg_template(engine):
     name = pg.create_template()
     yield name
     pg.drop(name)
+
+
+@pytest.fixture
+def empty_db_location(tmp_path, engine):
+    """Where a new, empty database is (no tables, no demo data) on the engine under test: a file path or a URL."""
+    if engine != "postgresql":
+        yield str(tmp_path / "empty.db")
+        return
+    from tests import pg
+
+    url = pg.create_empty()
+    yield url
+    from db.connection import forget_connections
+
+    forget_connections()
+    pg.drop(url)
 
 
 @pytest.fixture

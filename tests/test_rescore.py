@@ -49,12 +49,12 @@ def test_rule_change_and_rescore_keep_old_verdicts(fresh_db, monkeypatch):
 # -- batching --------------------------------------------------------------------------------
 
 @pytest.fixture()
-def five_submitted(tmp_path):
+def five_submitted(empty_db_location):
     """An empty database with five submitted cmmm_full assessments (different answers, one with a
     not-applicable sub-domain) and an old-version result each, written straight through SQL."""
     from db.connection import forget_connections, get_db
 
-    db = get_db(str(tmp_path / "batch.db"))
+    db = get_db(empty_db_location)
     q = registry.get("cmmm_full", "1")
     items = [qid for qid, x in q.questions.items() if x.type == "scale4"]
     t = "2026-01-01T00:00:00.000000Z"
@@ -270,13 +270,14 @@ def test_audit_entries_of_a_batch_read_like_single_ones(five_submitted):
 
 def test_storing_a_version_again_replaces_it_in_the_current_round_only(five_submitted):
     from db.assessments import answers_for_scoring, result_row, store_results_many
+    from db.connection import write_txn
 
     db = five_submitted
     q = registry.get("cmmm_full", "1")
     answers, na = answers_for_scoring(db, 1)
     row = result_row(1, q.id, q.version, scoring.score(q, answers, na))
     for _ in range(2):
-        with db.conn:
+        with write_txn(db):
             store_results_many(db, "self", [row])
     mine = "SELECT id, round_no, is_current FROM results WHERE assessment_id = 1 AND scoring_version = ?"
     (first_id, round_no, current), = db.execute(mine, [q.scoring.version]).fetchall()
@@ -285,6 +286,6 @@ def test_storing_a_version_again_replaces_it_in_the_current_round_only(five_subm
     assert db.execute("SELECT count(*) FROM result_subdomains d LEFT JOIN results r ON r.id = d.result_id "
                       "WHERE r.id IS NULL").fetchone()[0] == 0
     db.execute("UPDATE assessments SET round_no = 2 WHERE id = 1")
-    with db.conn:
+    with write_txn(db):
         store_results_many(db, "self", [row])
     assert sorted(r[1:] for r in db.execute(mine, [q.scoring.version]).fetchall()) == [(1, 0), (2, 1)]
