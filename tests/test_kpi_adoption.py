@@ -45,11 +45,11 @@ def add_result(db, aid: int, kind: str, outcome: int, at: str) -> None:
 
 
 @pytest.fixture
-def kdb(tmp_path):
+def kdb(empty_db_location):
     from db.connection import forget_connections, get_db
     from db.roster import replace_roster
 
-    db = get_db(str(tmp_path / "kpi.db"))
+    db = get_db(empty_db_location)
     ids = {}
     for i, (key, district, division, account) in enumerate(ROSTER, start=1):
         if account:

@@ -28,10 +28,10 @@ def csv_file(*lines: str, header: str = HEADER, encoding: str = "utf-8-sig") -> 
 
 
 @pytest.fixture
-def rdb(tmp_path):
+def rdb(empty_db_location):
     from db.connection import forget_connections, get_db
 
-    db = get_db(str(tmp_path / "roster.db"))
+    db = get_db(empty_db_location)
     yield db
     forget_connections()
 
