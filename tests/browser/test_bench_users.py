@@ -14,6 +14,7 @@ import json
 import random
 import sqlite3
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -66,7 +67,10 @@ def test_protocol_client_signs_in_and_answers_land(bench_db, server_factory):
         await user.tab.close()
         return user, clicked
 
-    user, clicked = asyncio.run(asyncio.wait_for(scenario(), 60))
+    # In a thread of its own: the session-scoped Playwright browser of the other browser tests keeps an event
+    # loop running in this thread, where asyncio.run() is refused.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        user, clicked = pool.submit(asyncio.run, asyncio.wait_for(scenario(), 60)).result()
     assert user.sent == user.acknowledged == 2
     assert bench.stored_revisions(bench_db, [aid]) == 2
     with sqlite3.connect(bench_db) as con:
