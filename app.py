@@ -12,30 +12,32 @@ from ui.errors import show_pending, show_unexpected
 from ui.language import hide_english_input_hints, language_switch
 from ui.text import md_escape
 
-st.set_page_config(page_title=t("app_title"), page_icon="🏭", layout="wide")
+st.set_page_config(page_title=t("app_title"), page_icon=":material/factory:", layout="wide")
 
+# Material Symbols (bundled with Streamlit as a font) rather than emoji: they render the same everywhere,
+# also where no colour-emoji font is installed (headless Chromium, some Linux desktops showed empty boxes).
 PAGES = {
-    "enterprise": [("app_pages/ent_assessments.py", "page_assessments", "📋"),
-                   ("app_pages/ent_fill.py", "page_fill", "✍️"),
-                   ("app_pages/result.py", "page_result", "📊"),
-                   ("app_pages/ent_profile.py", "page_profile", "🏢")],
-    "provider": [("app_pages/provider_enterprises.py", "page_provider", "🏭"),
-                 ("app_pages/provider_queue.py", "page_queue", "📥"),
-                 ("app_pages/provider_review.py", "page_review", "🔍"),
-                 ("app_pages/result.py", "page_result", "📊")],
-    "bureau": [("app_pages/bureau_overview.py", "page_bureau", "🏙️"),
-               ("app_pages/bureau_kpi.py", "page_bureau_kpi", "🎯"),
-               ("app_pages/provider_queue.py", "page_queue", "📥"),
-               ("app_pages/provider_review.py", "page_review", "🔍"),
-               ("app_pages/bureau_onboarding.py", "page_bureau_onboarding", "🪪"),
-               ("app_pages/result.py", "page_result", "📊"),
-               ("app_pages/ent_profile.py", "page_profile", "🏢"),
-               ("app_pages/providers_admin.py", "page_providers", "🤝"),
-               ("app_pages/audit_log.py", "page_audit", "📜")],
-    "admin": [("app_pages/admin_users.py", "page_users", "👤"),
-              ("app_pages/admin_questionnaires.py", "page_questionnaires", "🗂️"),
-              ("app_pages/providers_admin.py", "page_providers", "🤝"),
-              ("app_pages/audit_log.py", "page_audit", "📜")],
+    "enterprise": [("app_pages/ent_assessments.py", "page_assessments", ":material/assignment:"),
+                   ("app_pages/ent_fill.py", "page_fill", ":material/edit_note:"),
+                   ("app_pages/result.py", "page_result", ":material/bar_chart:"),
+                   ("app_pages/ent_profile.py", "page_profile", ":material/business:")],
+    "provider": [("app_pages/provider_enterprises.py", "page_provider", ":material/factory:"),
+                 ("app_pages/provider_queue.py", "page_queue", ":material/inbox:"),
+                 ("app_pages/provider_review.py", "page_review", ":material/fact_check:"),
+                 ("app_pages/result.py", "page_result", ":material/bar_chart:")],
+    "bureau": [("app_pages/bureau_overview.py", "page_bureau", ":material/location_city:"),
+               ("app_pages/bureau_kpi.py", "page_bureau_kpi", ":material/flag:"),
+               ("app_pages/provider_queue.py", "page_queue", ":material/inbox:"),
+               ("app_pages/provider_review.py", "page_review", ":material/fact_check:"),
+               ("app_pages/bureau_onboarding.py", "page_bureau_onboarding", ":material/badge:"),
+               ("app_pages/result.py", "page_result", ":material/bar_chart:"),
+               ("app_pages/ent_profile.py", "page_profile", ":material/business:"),
+               ("app_pages/providers_admin.py", "page_providers", ":material/handshake:"),
+               ("app_pages/audit_log.py", "page_audit", ":material/history:")],
+    "admin": [("app_pages/admin_users.py", "page_users", ":material/person:"),
+              ("app_pages/admin_questionnaires.py", "page_questionnaires", ":material/folder_open:"),
+              ("app_pages/providers_admin.py", "page_providers", ":material/handshake:"),
+              ("app_pages/audit_log.py", "page_audit", ":material/history:")],
 }
 
 try:  # also when started as `streamlit run app.py`, not only through serve.py
@@ -80,7 +82,7 @@ elif identity.must_change_password:  # read from the database on every rerun: no
 else:
     pages = [st.Page(path, title=t(title), icon=icon, default=(i == 0))
              for i, (path, title, icon) in enumerate(PAGES[identity.role])]
-    pages.append(st.Page("app_pages/account.py", title=t("change_password"), icon="🔑"))
+    pages.append(st.Page("app_pages/account.py", title=t("change_password"), icon=":material/key:"))
     nav = st.navigation(pages)
     st.session_state["_last_page"] = nav.url_path
 show_pending()

@@ -90,9 +90,10 @@ city_table = tables.city_level_table(counts, t)
 chart_data = pd.DataFrame({"level": LEVEL_COLUMNS, "n": [counts[lv] for lv in mat.LEVELS]})
 st.altair_chart(alt.Chart(chart_data).mark_bar().encode(
     x=alt.X("level:N", sort=None, title=None, axis=alt.Axis(labelAngle=0)),
-    y=alt.Y("n:Q", title=t("city_col_enterprises")), tooltip=[alt.Tooltip("level:N", title=t("level")),
-                                                             alt.Tooltip("n:Q", title=t("city_col_enterprises"))]),
-                width="stretch")
+    # Whole enterprises on the axis: no 0.5 ticks when the counts are small.
+    y=alt.Y("n:Q", title=t("city_col_enterprises"), axis=alt.Axis(tickMinStep=1, format="d")),
+    tooltip=[alt.Tooltip("level:N", title=t("level")), alt.Tooltip("n:Q", title=t("city_col_enterprises"))]),
+    width="stretch")
 level_export(city_table, f"maturity_levels_{suffix}", "levels")
 
 st.subheader(t("city_sec_reference"))
@@ -142,7 +143,7 @@ if cell:
     by_assessment = {r["assessment_id"]: r for r in cell}
     chosen = st.selectbox(t("city_drill_pick"), list(by_assessment), key="city_pick",
                           format_func=lambda a: f"{by_assessment[a]['name']} · {by_assessment[a]['credit_code']}")
-    st.page_link("app_pages/result.py", label=t("city_drill_open"), icon="📊", query_params={"a": str(chosen)})
+    st.page_link("app_pages/result.py", label=t("city_drill_open"), icon=":material/bar_chart:", query_params={"a": str(chosen)})
 
 st.subheader(t("city_sec_answers"))
 st.caption(t("city_answers_caption"))

@@ -35,13 +35,13 @@ if aid is None:
         st.error(t("bad_link"))
     else:
         st.info(t("choose_assessment"))
-    st.page_link("app_pages/ent_assessments.py", label=t("page_assessments"), icon="📋")
+    st.page_link("app_pages/ent_assessments.py", label=t("page_assessments"), icon=":material/assignment:")
     st.stop()
 try:
     assessment = get_assessment(db, identity, aid)
 except NotFound:
     st.error(t("not_found"))
-    st.page_link("app_pages/ent_assessments.py", label=t("page_assessments"), icon="📋")
+    st.page_link("app_pages/ent_assessments.py", label=t("page_assessments"), icon=":material/assignment:")
     st.stop()
 
 questionnaire = filling.questionnaire_of(assessment)
@@ -97,7 +97,7 @@ if read_only:
     st.warning(t("read_only_" + assessment["status"]) if assessment["status"] in ("submitted", "verified")
                else t("read_only"))
     offer = st.columns(2)
-    offer[0].page_link("app_pages/result.py", label=t("view_result"), icon="📊", query_params={"a": str(aid)})
+    offer[0].page_link("app_pages/result.py", label=t("view_result"), icon=":material/bar_chart:", query_params={"a": str(aid)})
     if offer[1].button(t("start_new_round"), key="start_new_round"):
         try:
             new_aid, _ = start_assessment(db, identity, questionnaire.id, questionnaire.version)

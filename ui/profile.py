@@ -58,7 +58,7 @@ def render_profile_gate(db, identity: Identity) -> bool:
     if not profile_missing(enterprise):
         return True
     st.warning(t("profile_incomplete", fields=missing_labels(enterprise)))
-    st.page_link("app_pages/ent_profile.py", label=t("profile_go"), icon="🏢")
+    st.page_link("app_pages/ent_profile.py", label=t("profile_go"), icon=":material/business:")
     return False
 
 
