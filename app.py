@@ -12,7 +12,9 @@ from ui.errors import show_pending, show_unexpected
 from ui.language import hide_english_input_hints, language_switch
 from ui.text import md_escape
 
-st.set_page_config(page_title=t("app_title"), page_icon=":material/factory:", layout="wide")
+# The tab icon stays an emoji: for a Material Symbol Streamlit fetches the favicon from fonts.gstatic.com, which the
+# content security policy of deploy/ refuses (tests/browser/test_proxy.py saw it).
+st.set_page_config(page_title=t("app_title"), page_icon="🏭", layout="wide")
 
 # Material Symbols (bundled with Streamlit as a font) rather than emoji: they render the same everywhere,
 # also where no colour-emoji font is installed (headless Chromium, some Linux desktops showed empty boxes).
