@@ -44,5 +44,7 @@ done
 python3 deploy/render_nginx.py --trial "$dir" --ports "$(IFS=,; echo "${ports[*]}")" --server-name localhost \
   --cert "$dir/tls/cert.pem" --key "$dir/tls/key.pem" --listen "127.0.0.1:$https_port ssl" --http-listen "" >/dev/null
 nginx -p "$dir" -c "$dir/nginx.conf"
-echo "ready: https://127.0.0.1:$https_port/  (processes ${ports[*]}; logs and database in $dir; Ctrl-C stops)"
+where="logs and database in $dir"
+[ -n "${ZB_DATABASE_URL:-}" ] && where="logs in $dir; database: PostgreSQL (ZB_DATABASE_URL)"
+echo "ready: https://127.0.0.1:$https_port/  (processes ${ports[*]}; $where; Ctrl-C stops)"
 wait "${pids[@]}"
