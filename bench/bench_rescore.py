@@ -102,7 +102,7 @@ def build(path: str, n: int) -> None:
 def reset(db) -> None:
     """Back to the state before a rescore: only the old results, current; no audit entries; the
     bureau's summary tables rebuilt from those results (as migration m050 fills them)."""
-    from db.stats import FILL_CELLS, FILL_CURRENT, FILL_SUMS
+    from db.stats import rebuild_summaries
 
     # The audit log is append-only (triggers of migration m070); this synthetic database alone has its
     # triggers lifted for the reset and put back exactly as they were.
@@ -118,11 +118,7 @@ def reset(db) -> None:
         db.execute("DELETE FROM audit_log")
         for _, sql in triggers:
             db.execute(sql)
-        for table in ("maturity_current", "subdomain_sums", "level_cells"):
-            db.execute(f"DELETE FROM {table}")
-        db.execute(FILL_CURRENT.format(where=""))
-        db.execute(FILL_SUMS)
-        db.execute(FILL_CELLS)
+        rebuild_summaries(db)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 

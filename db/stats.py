@@ -69,6 +69,19 @@ FILL_CELLS = ("INSERT INTO level_cells (questionnaire_id, district, industry_cod
 FILL_SUMS = ("INSERT INTO subdomain_sums (questionnaire_id, district, industry_code, subdomain, total, n) "
              + _SUMS.format(where="1 = 1"))
 
+SUMMARY_TABLES = ("maturity_current", "subdomain_sums", "level_cells")
+
+
+def rebuild_summaries(db) -> None:
+    """Empty the bureau's summary tables and fill them again from every stored result (inside the caller's
+    transaction): what store_result and re-scoring keep up to date row by row, computed all at once."""
+    for table in SUMMARY_TABLES:
+        db.execute(f"DELETE FROM {table}")  # noqa: S608 - table names are the constants above
+    db.execute(FILL_CURRENT.format(where=""))
+    db.execute(FILL_SUMS)
+    db.execute(FILL_CELLS)
+
+
 _MATURITY_ROWS = """
 SELECT e.id AS enterprise_id, e.name, e.credit_code, m.district, m.industry_code,
        m.assessment_id, a.status, a.submitted_at, m.level, m.score, m.verified,

@@ -218,16 +218,12 @@ def test_answers_export_follows_the_filters(city):
 
 def test_incremental_tables_equal_a_full_rebuild(city):
     """maturity_current and subdomain_sums kept by store_result equal what the m050 backfill computes."""
-    from db.stats import FILL_CELLS, FILL_CURRENT, FILL_SUMS
+    from db.stats import SUMMARY_TABLES as tables
+    from db.stats import rebuild_summaries
 
     db, _ = city
-    tables = ("maturity_current", "subdomain_sums", "level_cells")
     snapshot = [db.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4, 5").fetchall() for t in tables]
-    for table in tables:
-        db.execute(f"DELETE FROM {table}")
-    db.execute(FILL_CURRENT.format(where=""))
-    db.execute(FILL_SUMS)
-    db.execute(FILL_CELLS)
+    rebuild_summaries(db)
     rebuilt = [db.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4, 5").fetchall() for t in tables]
     assert rebuilt[0] == snapshot[0]
     assert rebuilt[1] == [r for r in snapshot[1] if r[5] != 0]  # retired groups stay, at n = 0

@@ -147,7 +147,7 @@ def test_submitted_answers_snapshot_equals_the_answer_rows(fresh_db):
 
 def test_rescore_keeps_the_bureau_summary_tables_equal_to_a_rebuild(fresh_db, ent1, monkeypatch):
     """Batched re-scoring updates maturity_current, subdomain_sums and level_cells as store_result does."""
-    from db.stats import FILL_CELLS, FILL_CURRENT, FILL_SUMS
+    from db.stats import SUMMARY_TABLES, rebuild_summaries
     from tests.test_results_data import full_answers, submit_full
 
     submit_full(fresh_db, ent1, full_answers())
@@ -161,14 +161,9 @@ def test_rescore_keeps_the_bureau_summary_tables_equal_to_a_rebuild(fresh_db, en
     monkeypatch.setitem(registry._cache, str(registry.DIRECTORY), catalogue)
     assert rescore(fresh_db, "cmmm_full", batch_size=2)["rescored"] > 0
 
-    tables = ("maturity_current", "subdomain_sums", "level_cells")
-    kept = [fresh_db.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4, 5").fetchall() for t in tables]
-    for table in tables:
-        fresh_db.execute(f"DELETE FROM {table}")
-    fresh_db.execute(FILL_CURRENT.format(where=""))
-    fresh_db.execute(FILL_SUMS)
-    fresh_db.execute(FILL_CELLS)
-    assert kept == [fresh_db.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4, 5").fetchall() for t in tables]
+    kept = [fresh_db.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4, 5").fetchall() for t in SUMMARY_TABLES]
+    rebuild_summaries(fresh_db)
+    assert kept == [fresh_db.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4, 5").fetchall() for t in SUMMARY_TABLES]
 
 
 # -- the compact answers snapshot ------------------------------------------------------------
