@@ -177,13 +177,14 @@ def require_city_view(identity: Identity) -> None:
         raise AccessDenied("city-wide figures are for the bureau")
 
 
-def _scope(district: str | None, industry: str | None, params: list) -> str:
+def _scope(district: str | None, industry: str | None, params: list, table: str = "m.") -> str:
+    """The " AND …" filter of a district and/or industry on ``table``'s columns; appends their values to params."""
     where = ""
     if district:
-        where += " AND m.district = ?"
+        where += f" AND {table}district = ?"
         params.append(district)
     if industry:
-        where += " AND m.industry_code = ?"
+        where += f" AND {table}industry_code = ?"
         params.append(industry)
     return where
 
@@ -234,13 +235,8 @@ def weakest_subdomains(db, identity: Identity, questionnaire_id: str, district: 
                        industry: str | None = None) -> list[dict]:
     """Mean effective sub-domain score over each enterprise's latest result, lowest first (exact mean)."""
     require_city_view(identity)
-    where, params = "", [questionnaire_id]
-    if district:
-        where += " AND district = ?"
-        params.append(district)
-    if industry:
-        where += " AND industry_code = ?"
-        params.append(industry)
+    params: list = [questionnaire_id]
+    where = _scope(district, industry, params, table="")
     return rank_weakest(db.execute(_WEAKEST.format(where=where), params).fetchall())
 
 
