@@ -190,4 +190,23 @@ def new_page(browser, request):
         for k, srv in enumerate(_live_servers):
             shutil.copyfile(srv.log_path, ARTIFACTS / f"{stem}-server{k}.log")
     for ctx in contexts:
-        ctx.close()
+        close_context(ctx)
+
+
+def close_context(ctx) -> None:
+    """Close a browser context without racing a navigation: each page is first taken to about:blank.
+
+    Chromium can acknowledge closing a page whose navigation is just committing without closing it,
+    and Playwright then waits forever (microsoft/playwright#42366, #41900). A test that ends while the
+    app is mid-way through a redirect (the sign-in's /auth/complete round trip) hit exactly that in CI:
+    the run hung in BrowserContext.close until CI's 90 minutes ran out. about:blank runs no script, so
+    once it has committed nothing can navigate the page any more, and the close has nothing to race.
+    """
+    for page in ctx.pages:
+        for _ in range(3):  # a goto interrupted by the app's own redirect is simply made again
+            try:
+                page.goto("about:blank", timeout=5_000)
+                break
+            except Exception:  # noqa: BLE001 - interrupted or timed out: try again, then close anyway
+                page.wait_for_timeout(200)
+    ctx.close()

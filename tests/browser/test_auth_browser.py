@@ -19,7 +19,7 @@ pytest.importorskip("playwright.sync_api", reason="playwright (pip) not installe
 
 from playwright.sync_api import Page, expect  # noqa: E402
 
-from .test_browser import sign_in, wait_idle  # noqa: E402
+from .test_browser import sign_in, wait_for_cookie, wait_idle  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -134,6 +134,11 @@ def test_answer_after_session_ended_is_not_saved_and_sign_in_returns_there(serve
 
     _fill_login(page, "ent1b")
     expect(page.get_by_role("radiogroup", name=re.compile("企业是否使用工业互联网平台"))).to_be_visible(timeout=TIMEOUT)
+    # ... and still there once the /auth/complete round trip has set the cookie and come back
+    wait_for_cookie(page, True)
+    page.wait_for_load_state("load")
+    expect(page.get_by_role("radiogroup", name=re.compile("企业是否使用工业互联网平台"))).to_be_visible(timeout=TIMEOUT)
+    wait_idle(page)
     assert f"a={aid}" in page.url, page.url
 
 

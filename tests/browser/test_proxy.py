@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ARTIFACTS, CHROMIUM, ROOT, TIMEOUT, copy_db
+from .conftest import ARTIFACTS, CHROMIUM, ROOT, TIMEOUT, close_context, copy_db
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 if not Path(CHROMIUM).exists():
@@ -149,7 +149,7 @@ def https_page(browser):
         page.screenshot(path=str(ARTIFACTS / "proxy-last.png"), full_page=True)
     except Exception as exc:  # a closed page must not hide the test's own result
         print(f"screenshot failed: {exc}")
-    ctx.close()
+    close_context(ctx)
 
 
 def _violations(page) -> list[str]:
