@@ -31,6 +31,7 @@ PASSWORD = "zibo2025"
 TIMEOUT = 20_000  # ms, for every expect(): each step is a Streamlit rerun over the websocket
 
 _live_servers: list[StreamlitServer] = []
+_started_servers: list[StreamlitServer] = []  # every start, in order: a failed test's logs include servers it stopped
 
 
 def _free_port() -> int:
@@ -71,6 +72,7 @@ class StreamlitServer:
                                      stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
         _live_servers.append(self)
+        _started_servers.append(self)
         deadline = time.monotonic() + HEALTH_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -169,6 +171,7 @@ def pytest_runtest_makereport(item, call):
 def new_page(browser, request):
     """Factory: a page in a NEW browser context (no cookies). Screenshots of all of them on failure."""
     contexts = []
+    first_start = len(_started_servers)
 
     def make():
         ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
@@ -187,8 +190,9 @@ def new_page(browser, request):
                     page.screenshot(path=str(ARTIFACTS / f"{stem}-{i}{j}.png"), full_page=True)
                 except Exception as exc:  # a dead page must not hide the real failure
                     print(f"screenshot failed: {exc}")
-        for k, srv in enumerate(_live_servers):
-            shutil.copyfile(srv.log_path, ARTIFACTS / f"{stem}-server{k}.log")
+        logs = dict.fromkeys(srv.log_path for srv in [*_live_servers, *_started_servers[first_start:]])
+        for k, log_path in enumerate(logs):
+            shutil.copyfile(log_path, ARTIFACTS / f"{stem}-server{k}.log")
     for ctx in contexts:
         close_context(ctx)
 
