@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from auth import current_identity, emit_pending_redirect, sign_out
+from accounts.auth import current_identity, emit_pending_redirect, sign_out
 from bootstrap import DatabaseModeError, check_served_address, demo_enabled
 from db.connection import release_connections
 from i18n import lang, t

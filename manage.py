@@ -23,9 +23,9 @@ import sys
 import time
 from pathlib import Path
 
+from accounts.passwords import password_problem
 from bootstrap import ensure_ready
 from db.connection import location_of
-from passwords import password_problem
 
 
 def _password() -> str:

@@ -21,7 +21,7 @@ from starlette.middleware import Middleware
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from auth import COOKIE, safe_next
+from accounts.auth import COOKIE, safe_next
 from bootstrap import check_served_address, ensure_ready
 from db import users
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from auth import require_role
+from accounts.auth import require_role
 from i18n import STRINGS, t, tx
 from questionnaires import registry
 

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 import streamlit as st
 
-from auth import require_role
+from accounts.auth import require_role
 from bootstrap import ensure_ready
 from db.audit import ENTITIES, SHANGHAI, AuditFilter, actions_in_log, actors_in_log, query
 from db.enterprises import list_enterprises

@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from auth import require_role
+from accounts.auth import require_role
 from bootstrap import ensure_ready
 from db.kpi import adoption_rows, targets_for
 from db.roster import list_targets, roster_years, set_target

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from auth import require_role, session_ended_on_write
+from accounts.auth import require_role, session_ended_on_write
 from bootstrap import ensure_ready
 from db.identity import SessionEnded
 from db.onboarding import onboard, onboarding_status

@@ -7,7 +7,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from auth import require_role
+from accounts.auth import require_role
 from bootstrap import ensure_ready
 from db.exports import count_answer_rows, iter_answer_rows
 from db.stats import assessed_per_questionnaire, maturity_rows, picture_cells, weakest_subdomains

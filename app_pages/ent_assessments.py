@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from auth import end_local_session, require_role, session_ended_on_write
+from accounts.auth import end_local_session, require_role, session_ended_on_write
 from bootstrap import demo_enabled, ensure_ready
 from db.assessments import OPEN_STATUSES, ReadOnly, delete_draft, list_assessments, start_assessment
 from db.enterprises import ProfileIncomplete

@@ -4,7 +4,7 @@
 import streamlit as st
 
 import filling
-from auth import require_role, session_ended_on_write
+from accounts.auth import require_role, session_ended_on_write
 from bootstrap import ensure_ready
 from db.assessments import (
     OPEN_STATUSES,

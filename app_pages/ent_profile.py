@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from auth import require_role
+from accounts.auth import require_role
 from bootstrap import ensure_ready
 from db.enterprises import editable_enterprises, get_enterprise, profile_missing
 from db.identity import NotFound

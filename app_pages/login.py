@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from auth import current_identity, here, sign_in
+from accounts.auth import current_identity, here, sign_in
 from bootstrap import demo_enabled
 from demo import ACCOUNTS, DEMO_PASSWORD
 from i18n import t

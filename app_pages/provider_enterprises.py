@@ -3,8 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-import reviewing
-from auth import require_role
+from accounts.auth import require_role
 from bootstrap import ensure_ready
 from db import reviews
 from db.assessments import STATUSES, list_assessments
@@ -13,6 +12,7 @@ from i18n import t
 from questionnaires import registry
 from reference import district_label, industry_label
 from reports.explain import subdomain_name
+from review import verification
 from ui.common import questionnaire_title, status_label
 from ui.text import local_time, md_escape
 
@@ -32,7 +32,7 @@ for col, status in zip(st.columns(len(STATUSES)), STATUSES, strict=True):
 st.page_link("app_pages/provider_queue.py", label=t("ov_queue_link"), icon=":material/inbox:")
 
 st.subheader(t("ov_diff"))
-differences = reviewing.subdomain_differences(reviews.self_and_verified(db, identity))
+differences = verification.subdomain_differences(reviews.self_and_verified(db, identity))
 if not differences:
     st.caption(t("ov_diff_none"))
 else:

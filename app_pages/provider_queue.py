@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from auth import require_role
+from accounts.auth import require_role
 from bootstrap import ensure_ready
 from db import reviews
 from i18n import lang, t

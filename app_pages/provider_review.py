@@ -10,8 +10,7 @@ import pandas as pd
 import streamlit as st
 
 import filling
-import reviewing
-from auth import end_local_session, require_role
+from accounts.auth import end_local_session, require_role
 from bootstrap import ensure_ready
 from db import reviews
 from db.assessments import current_result, load_answers, split_answers
@@ -20,6 +19,7 @@ from db.identity import AccessDenied, NotFound, SessionEnded
 from i18n import lang, t, tx
 from questionnaires.conditions import visibility
 from questionnaires.model import SCALE4, YES_NO, Question
+from review import verification
 from ui.common import assessment_id_from_url, assessment_link_is_bad, status_label
 from ui.errors import safe_callback
 from ui.evidence import render_evidence_list
@@ -81,7 +81,7 @@ verified_stored = current_result(db, identity, aid, "verified") if assessment["s
 if verified_stored is not None:
     verified_now, verified_label = verified_stored["detail"], t("rv_verified")
 else:
-    verified_now = reviewing.verified_result(questionnaire, answers, na, state.adjustments())
+    verified_now = verification.verified_result(questionnaire, answers, na, state.adjustments())
     verified_label = t("rv_verified_preview")
 m1, m2 = st.columns(2)
 m1.metric(t("rv_self"), summary(self_result["detail"] if self_result else None))
@@ -126,7 +126,7 @@ def save_item(question: Question) -> None:
     result = {}
 
     def run():
-        result["out"] = reviewing.save_item(
+        result["out"] = verification.save_item(
             ensure_ready(), identity, questionnaire, aid, question.id, action=None if action == "none" else action,
             value=value, reason=st.session_state.get(item_key(question, "reason")),
             comment=st.session_state.get(item_key(question, "comment")), expected_rev=st.session_state[REV_KEY])
@@ -146,12 +146,12 @@ def value_widget(question: Question, current) -> None:
         options = {"scale4": list(SCALE4), "yes_no": list(YES_NO)}.get(qt, list(question.option_ids))
         index = options.index(current) if current in options else None
         st.selectbox(t("rv_value"), options, index=index, key=key, placeholder=t("choose_one"),
-                     format_func=lambda v: reviewing.answer_text(question, v, language))
+                     format_func=lambda v: verification.answer_text(question, v, language))
     elif qt == "multiple_choice":
         st.multiselect(t("rv_value"), list(question.option_ids), default=[v for v in current or []
                                                                          if v in question.option_ids],
                        key=key, placeholder=t("choose_many"),
-                       format_func=lambda v: reviewing.answer_text(question, v, language))
+                       format_func=lambda v: verification.answer_text(question, v, language))
     elif qt == "integer":
         st.number_input(t("rv_value"), value=int(current) if isinstance(current, int | float) else 0, step=1, key=key)
     elif qt in ("decimal", "percentage"):
@@ -169,7 +169,7 @@ def render_item(question: Question, number: int) -> None:
         if answer is not None and answer.na_reason is not None:
             shown = t("rv_na", why=md_escape(answer.na_reason))
         elif answer is not None and answer.value is not None:
-            shown = md_escape(reviewing.answer_text(question, answer.value, language))
+            shown = md_escape(verification.answer_text(question, answer.value, language))
         else:
             shown = t("rv_no_answer")
         st.markdown(t("rv_answer") + shown)
@@ -180,7 +180,7 @@ def render_item(question: Question, number: int) -> None:
             st.caption("✓ " + t("rv_state_confirm") + " · " +
                        t("rv_by", who=md_escape(item.get("reviewer_name")), when=local_time(item.get("at"))))
         elif item.get("action") == "adjust":
-            st.caption("✎ " + t("rv_state_adjust", value=md_escape(reviewing.answer_text(
+            st.caption("✎ " + t("rv_state_adjust", value=md_escape(verification.answer_text(
                 question, item["verified_value"], language)), reason=md_escape(item.get("reason"))) + " · " +
                 t("rv_by", who=md_escape(item.get("reviewer_name")), when=local_time(item.get("at"))))
         if item.get("comment") and not can_act:
@@ -252,7 +252,7 @@ def finish(kind: str) -> None:
         if done:
             _flash("success", t("rv_returned_done"))
     elif kind == "verify":
-        if _write(lambda: reviewing.verify(connection, identity, questionnaire, aid, overall_comment=comment,
+        if _write(lambda: verification.verify(connection, identity, questionnaire, aid, overall_comment=comment,
                                            expected_rev=expected)):
             _flash("success", t("rv_verified_done"))
     elif _write(lambda: reviews.save_overall_comment(connection, identity, aid, comment, expected_rev=expected)):
@@ -286,7 +286,7 @@ if history:
                              t("rv_col_action"): t("rv_action_" + (item.get("action") or "none")),
                              t("rv_col_comment"): item.get("comment") or "",
                              t("rv_revisit_mark"): "✓" if item.get("revisit") else "",
-                             t("rv_value"): reviewing.answer_text(questionnaire.questions[item_id],
+                             t("rv_value"): verification.answer_text(questionnaire.questions[item_id],
                                                                   item["verified_value"], language)
                              if item.get("action") == "adjust" and item_id in questionnaire.questions else ""})
             if rows:

@@ -5,7 +5,8 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from auth import require_role, session_ended_on_write
+from accounts.auth import require_role, session_ended_on_write
+from accounts.passwords import password_problem
 from bootstrap import ensure_ready
 from db.identity import SessionEnded
 from db.providers import (
@@ -19,7 +20,6 @@ from db.providers import (
 from db.users import UserError
 from i18n import lang, t, tx
 from imports.assignments import import_preview, preview_file
-from passwords import password_problem
 from ui.evidence import localise_uploaders
 from ui.text import local_time, md_escape
 

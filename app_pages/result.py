@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 import filling
-from auth import require_role
+from accounts.auth import require_role
 from bootstrap import ensure_ready
 from db.assessments import current_result, get_assessment, load_answers, split_answers
 from db.enterprises import get_enterprise

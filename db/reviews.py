@@ -153,7 +153,7 @@ def save_item(db, identity: Identity, assessment_id: int, item_id: str, *, actio
               expected_rev: int) -> int:
     """Record the reviewer's decision on one item: confirm, adjust (value + mandatory reason) or only comment.
 
-    The caller has checked that ``verified_value`` fits the question (reviewing.py). Returns the
+    The caller has checked that ``verified_value`` fits the question (review/verification.py). Returns the
     round's new revision; raises ReviewConflict when the round changed since ``expected_rev``.
     """
     if action not in (None, *ACTIONS):

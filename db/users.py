@@ -8,10 +8,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from accounts.passwords import hash_password, verify_password
 from db import audit
 from db.connection import now, write_txn
 from db.identity import ROLES, Identity, SessionEnded
-from passwords import hash_password, verify_password
 from questionnaires.model import Text
 
 SESSION_MAX_HOURS = 12

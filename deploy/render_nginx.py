@@ -9,7 +9,7 @@ sites-enabled/). With --trial DIR it writes DIR/nginx.conf, a complete configura
 pid, logs and temp files in DIR, for `nginx -p DIR -c DIR/nginx.conf` (deploy/trial.sh, the tests).
 
 The Content-Security-Policy allows Streamlit's one inline script and the app's sign-in redirect
-script by their SHA-256, computed here from the installed Streamlit's index.html and auth.py:
+script by their SHA-256, computed here from the installed Streamlit's index.html and accounts/auth.py:
 re-render after upgrading Streamlit or changing auth.NAVIGATE_JS (deploy/README.md).
 """
 
@@ -49,7 +49,7 @@ def _sha256_source(script: str) -> str:
 def app_script_hashes() -> list[str]:
     """The app's own fixed inline script: the sign-in/sign-out redirect (auth.NAVIGATE_JS)."""
     sys.path.insert(0, str(HERE.parent))
-    from auth import NAVIGATE_JS
+    from accounts.auth import NAVIGATE_JS
 
     return [_sha256_source(NAVIGATE_JS)]
 

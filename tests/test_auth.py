@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import bootstrap
+from accounts.passwords import password_problem
 from db import audit, users
 from db.assessments import save_answer, start_assessment, submit
 from db.connection import database_path, forget_connections, get_db, location_of
 from db.identity import SessionEnded
-from passwords import password_problem
 from tests.conftest import identity_of
 
 

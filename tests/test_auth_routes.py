@@ -10,7 +10,7 @@ import pytest
 from starlette.requests import Request
 
 import serve
-from auth import safe_next
+from accounts.auth import safe_next
 from db import users
 from tests.conftest import identity_of
 

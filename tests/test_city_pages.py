@@ -25,9 +25,9 @@ def _counts(db) -> tuple[int, int, int]:
 
 
 def test_onboarding_creates_records_and_accounts_once(with_roster):  # noqa: F811
+    from accounts.passwords import verify_password
     from db import audit
     from db.onboarding import onboard, onboarding_status
-    from passwords import verify_password
 
     db = with_roster
     bureau = identity_of(db, "bureau1")

@@ -27,13 +27,13 @@ def source(tmp_path, monkeypatch):
     """A demo SQLite deployment with submitted assessments, results, audit entries, an evidence file and a
     closed review round (verified result): its path."""
     import filling
-    import reviewing
     from bootstrap import ensure_ready
     from db import reviews
     from db.assessments import get_assessment, start_assessment
     from db.connection import forget_connections
     from db.evidence import attach
     from questionnaires import registry
+    from review import verification
     from tests import evidence_samples as samples
     from tests.conftest import identity_of
 
@@ -50,7 +50,7 @@ def source(tmp_path, monkeypatch):
     ent3 = identity_of(db, "ent3")
     reviewed = next(a["id"] for a in reviews.queue(db, provider1) if a["questionnaire_id"] == "ii_adoption")
     q = filling.questionnaire_of(get_assessment(db, ent3, reviewed))
-    reviewing.verify(db, provider1, q, reviewed, overall_comment="核验通过", expected_rev=0)
+    verification.verify(db, provider1, q, reviewed, overall_comment="核验通过", expected_rev=0)
     forget_connections()
     yield path
     forget_connections()

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import reviewing
 from db import reviews
 from db.assessments import get_assessment
 from questionnaires import registry
+from review import verification
 from tests.conftest import ROOT, identity_of
 from tests.test_pages import open_page, sign_in
 from tests.test_results_data import full_answers, submit_full
@@ -88,7 +88,7 @@ def test_second_reviewer_save_is_refused_with_a_reload(fresh_db, submitted):
     a, b = first_items(2)
     at = to_section(open_page(sign_in("provider1"), REVIEW, a=submitted), submitted, a)  # shows revision 0
     colleague = identity_of(fresh_db, "provider1")
-    reviewing.save_item(fresh_db, colleague, FULL, submitted, a, action="adjust", value="partly_met",
+    verification.save_item(fresh_db, colleague, FULL, submitted, a, action="adjust", value="partly_met",
                         reason="同事的理由", expected_rev=0)
     at.radio(key=key(submitted, b, "action")).set_value("confirm")
     form_button(at, "保存本题", 1).click().run()
@@ -104,7 +104,7 @@ def test_second_reviewer_save_is_refused_with_a_reload(fresh_db, submitted):
 def test_return_then_enterprise_sees_notes_then_verify(fresh_db, ent1, submitted):
     item = first_items(1)[0]
     provider = identity_of(fresh_db, "provider1")
-    reviewing.save_item(fresh_db, provider, FULL, submitted, item, action="confirm", comment="请补充*会议纪要*",
+    verification.save_item(fresh_db, provider, FULL, submitted, item, action="confirm", comment="请补充*会议纪要*",
                         expected_rev=0)
     at = open_page(sign_in("provider1"), REVIEW, a=submitted)
     at.text_area(key=f"rv_overall:{submitted}:1").input("请修改后重新提交")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 import filling
-import reviewing
 from db import reviews
 from db.assessments import ReadOnly, current_result_row, get_assessment
 from db.identity import AccessDenied, Identity, NotFound
 from questionnaires import registry
+from review import verification
 from tests.conftest import identity_of
 from tests.test_results_data import full_answers, submit_full
 
@@ -59,10 +59,10 @@ def test_full_cycle_submit_return_resubmit_verify_keeps_everything(fresh_db, ent
     waiting = reviews.queue(db, provider1)
     assert waiting[-1]["id"] == aid  # oldest first: the demo submissions of enterprise 3 came earlier
 
-    rev, problem = reviewing.save_item(db, provider1, FULL, aid, first, action="adjust", value="not_met",
+    rev, problem = verification.save_item(db, provider1, FULL, aid, first, action="adjust", value="not_met",
                                        reason="现场未见制度文件", comment="请补充制度文件", expected_rev=0)
     assert problem is None and rev == 1
-    rev, problem = reviewing.save_item(db, provider1, FULL, aid, second, action="confirm", expected_rev=rev)
+    rev, problem = verification.save_item(db, provider1, FULL, aid, second, action="confirm", expected_rev=rev)
     assert problem is None and rev == 2
     reviews.return_for_revision(db, provider1, aid, [first], overall_comment="请修改第一题", expected_rev=rev)
     assert get_assessment(db, ent1, aid)["status"] == "returned"
@@ -81,13 +81,13 @@ def test_full_cycle_submit_return_resubmit_verify_keeps_everything(fresh_db, ent
 
     state = reviews.review_state(db, provider1, aid)
     assert state.round is None and state.rev == 0  # a fresh round for the resubmission
-    rev, _ = reviewing.save_item(db, provider1, FULL, aid, second, action="adjust", value="partly_met",
+    rev, _ = verification.save_item(db, provider1, FULL, aid, second, action="adjust", value="partly_met",
                                  reason="证据不足", expected_rev=0)
-    stored = reviewing.verify(db, provider1, FULL, aid, overall_comment="核验通过", expected_rev=rev)
+    stored = verification.verify(db, provider1, FULL, aid, overall_comment="核验通过", expected_rev=rev)
     row = get_assessment(db, ent1, aid)
     assert row["status"] == "verified" and row["verified_at"]
     answers[first] = "partly_met"
-    expected = reviewing.verified_result(FULL, answers, {}, {second: "partly_met"})
+    expected = verification.verified_result(FULL, answers, {}, {second: "partly_met"})
     assert stored["kind"] == "verified" and stored["score"] == pytest.approx(expected["score"])
     assert current_result_row(db, aid, "verified")["is_current"] == 1
     assert current_result_row(db, aid, "self")["round_no"] == 2
@@ -99,7 +99,7 @@ def test_full_cycle_submit_return_resubmit_verify_keeps_everything(fresh_db, ent
     with pytest.raises(ReadOnly):
         filling.save_item(db, ent1, FULL, aid, first, "fully_met", expected_rev=2)
     with pytest.raises(reviews.ReviewRefused):
-        reviewing.save_item(db, provider1, FULL, aid, first, action="confirm", expected_rev=1)
+        verification.save_item(db, provider1, FULL, aid, first, action="confirm", expected_rev=1)
 
 
 def test_verified_result_counts_in_the_kpi_rows(fresh_db, provider1):
@@ -108,7 +108,7 @@ def test_verified_result_counts_in_the_kpi_rows(fresh_db, provider1):
     ent3 = identity_of(fresh_db, "ent3")
     aid = next(a["id"] for a in reviews.queue(fresh_db, provider1) if a["questionnaire_id"] == "ii_adoption")
     q = filling.questionnaire_of(get_assessment(fresh_db, ent3, aid))
-    stored = reviewing.verify(fresh_db, provider1, q, aid, overall_comment=None, expected_rev=0)
+    stored = verification.verify(fresh_db, provider1, q, aid, overall_comment=None, expected_rev=0)
     bureau = identity_of(fresh_db, "bureau1")
     from db.connection import write_txn
 
@@ -126,7 +126,7 @@ def test_adjust_needs_a_reason_and_a_valid_value_and_changes_nothing(fresh_db, p
     for kwargs, fragment in [({"value": "not_met", "reason": "  "}, "理由"),
                              ({"value": "bogus", "reason": "x"}, "满足程度"),
                              ({"value": None, "reason": "x"}, "核验值")]:
-        rev, problem = reviewing.save_item(fresh_db, provider1, FULL, submitted, item, action="adjust",
+        rev, problem = verification.save_item(fresh_db, provider1, FULL, submitted, item, action="adjust",
                                            expected_rev=0, **kwargs)
         assert rev is None and fragment in problem.zh
     assert reviews.review_state(fresh_db, provider1, submitted).rev == 0
@@ -142,10 +142,10 @@ def test_second_concurrent_save_is_refused_and_nothing_is_lost(fresh_db, provide
     colleague = identity_of(fresh_db, "provider1b")
     a, b = scale_items(full_answers(), 2)
     seen = reviews.review_state(fresh_db, provider1, submitted).rev  # both open the page at revision 0
-    reviewing.save_item(fresh_db, provider1, FULL, submitted, a, action="adjust", value="not_met", reason="甲的理由",
+    verification.save_item(fresh_db, provider1, FULL, submitted, a, action="adjust", value="not_met", reason="甲的理由",
                         expected_rev=seen)
     with pytest.raises(reviews.ReviewConflict) as refused:
-        reviewing.save_item(fresh_db, colleague, FULL, submitted, a, action="confirm", expected_rev=seen)
+        verification.save_item(fresh_db, colleague, FULL, submitted, a, action="confirm", expected_rev=seen)
     assert refused.value.current_rev == 1
     with pytest.raises(reviews.ReviewConflict):
         reviews.return_for_revision(fresh_db, colleague, submitted, [b], overall_comment=None, expected_rev=seen)
@@ -153,7 +153,7 @@ def test_second_concurrent_save_is_refused_and_nothing_is_lost(fresh_db, provide
     assert state.items[a]["action"] == "adjust" and state.items[a]["reason"] == "甲的理由"
     assert state.assessment["status"] == "submitted"
     # after the reload the colleague saves with the revision now shown
-    reviewing.save_item(fresh_db, colleague, FULL, submitted, b, action="confirm", expected_rev=state.rev)
+    verification.save_item(fresh_db, colleague, FULL, submitted, b, action="confirm", expected_rev=state.rev)
     assert set(reviews.review_state(fresh_db, provider1, submitted).items) == {a, b}
 
 
@@ -168,12 +168,12 @@ def test_provider_b_cannot_see_or_act_on_provider_a_enterprises(fresh_db, provid
     assert submitted not in [a["id"] for a in reviews.queue(fresh_db, provider_b, statuses=reviews.REVIEW_STATUSES)]
     for call in (lambda: reviews.review_state(fresh_db, provider_b, submitted),
                  lambda: reviews.rounds(fresh_db, provider_b, submitted),
-                 lambda: reviewing.save_item(fresh_db, provider_b, FULL, submitted, item, action="confirm",
+                 lambda: verification.save_item(fresh_db, provider_b, FULL, submitted, item, action="confirm",
                                              expected_rev=0),
                  lambda: reviews.save_overall_comment(fresh_db, provider_b, submitted, "x", expected_rev=0),
                  lambda: reviews.return_for_revision(fresh_db, provider_b, submitted, [item], overall_comment=None,
                                                      expected_rev=0),
-                 lambda: reviewing.verify(fresh_db, provider_b, FULL, submitted, overall_comment=None,
+                 lambda: verification.verify(fresh_db, provider_b, FULL, submitted, overall_comment=None,
                                           expected_rev=0)):
         with pytest.raises(NotFound):
             call()
@@ -187,7 +187,7 @@ def test_only_providers_act(fresh_db, user, submitted):
     with pytest.raises(AccessDenied):
         reviews.save_overall_comment(fresh_db, who, submitted, "x", expected_rev=0)
     with pytest.raises(AccessDenied):
-        reviewing.verify(fresh_db, who, FULL, submitted, overall_comment=None, expected_rev=0)
+        verification.verify(fresh_db, who, FULL, submitted, overall_comment=None, expected_rev=0)
 
 
 def test_bureau_queue_sees_every_submission(fresh_db, submitted):
@@ -217,10 +217,10 @@ def test_signed_out_review_saves_nothing(fresh_db, provider1, submitted):
 def test_subdomain_difference_is_self_minus_verified(fresh_db, provider1, submitted):
     item = scale_items(full_answers(), 1)[0]
     sd = FULL.questions[item].section_id
-    rev, _ = reviewing.save_item(fresh_db, provider1, FULL, submitted, item, action="adjust", value="not_met",
+    rev, _ = verification.save_item(fresh_db, provider1, FULL, submitted, item, action="adjust", value="not_met",
                                  reason="无记录", expected_rev=0)
-    reviewing.verify(fresh_db, provider1, FULL, submitted, overall_comment=None, expected_rev=rev)
-    diffs = reviewing.subdomain_differences(reviews.self_and_verified(fresh_db, provider1))
+    verification.verify(fresh_db, provider1, FULL, submitted, overall_comment=None, expected_rev=rev)
+    diffs = verification.subdomain_differences(reviews.self_and_verified(fresh_db, provider1))
     mean, n = diffs[("cmmm_full", sd)]
     assert n == 1 and mean > 0
     assert all(m == 0 for (q, s), (m, _) in diffs.items() if s != sd and q == "cmmm_full")

@@ -54,7 +54,7 @@ def show_unexpected(exc: BaseException) -> str:
     if isinstance(exc, SessionEnded):
         # A write refused because the session is over, on a page without its own handling:
         # nothing was stored; say so and go to sign-in, which returns here afterwards.
-        from auth import session_ended_on_write
+        from accounts.auth import session_ended_on_write
 
         session_ended_on_write()
     message = _logged_message(exc)
@@ -69,7 +69,7 @@ def safe_callback(fn):
         try:
             return fn(*args, **kwargs)
         except SessionEnded:
-            from auth import end_local_session
+            from accounts.auth import end_local_session
 
             end_local_session("not_saved_signed_out")
         except Exception as exc:  # control flow (st.rerun...) is BaseException and passes

@@ -7,7 +7,7 @@ import json
 
 import streamlit as st
 
-from auth import end_local_session
+from accounts.auth import end_local_session
 from bootstrap import ensure_ready
 from db.assessments import ReadOnly
 from db.evidence import attach, delete_evidence, evidence_for_item, open_evidence

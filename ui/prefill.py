@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from auth import end_local_session
+from accounts.auth import end_local_session
 from bootstrap import ensure_ready
 from db.assessments import confirm_section
 from db.identity import Identity, SessionEnded

@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 import filling
-from auth import end_local_session
+from accounts.auth import end_local_session
 from bootstrap import ensure_ready
 from db.assessments import ReadOnly, StoredAnswer
 from db.connection import DATABASE_ERRORS

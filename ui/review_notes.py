@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-import reviewing
 from bootstrap import ensure_ready
 from db import reviews
 from db.identity import NotFound
 from i18n import lang, t, tx
 from questionnaires.model import Questionnaire
+from review import verification
 from ui.text import local_time, md_escape
 
 
@@ -19,7 +19,7 @@ def item_note_lines(questionnaire: Questionnaire, item_id: str, item: dict, lang
     if item.get("revisit"):
         lines.append("**" + t("rv_note_revisit") + "**")
     if item.get("action") == "adjust" and item_id in questionnaire.questions:
-        value = reviewing.answer_text(questionnaire.questions[item_id], item["verified_value"], language)
+        value = verification.answer_text(questionnaire.questions[item_id], item["verified_value"], language)
         lines.append(t("rv_note_adjusted", value=md_escape(value), reason=md_escape(item.get("reason"))))
     if item.get("comment"):
         lines.append(t("rv_note_title", when=local_time(item.get("at"))) + md_escape(item["comment"]))

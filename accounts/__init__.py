@@ -1,0 +1,1 @@
+"""Accounts: throttled password sign-in, the session cookie hand-off and role guards (auth); password hashing (passwords)."""
