@@ -5,10 +5,10 @@ from pathlib import Path
 import streamlit as st
 
 from accounts.auth import current_identity, emit_pending_redirect, sign_out
-from bootstrap import DatabaseModeError, check_served_address, demo_enabled
 from db.connection import release_connections
-from i18n import lang, t
+from startup.bootstrap import DatabaseModeError, check_served_address, demo_enabled
 from ui.errors import show_pending, show_unexpected
+from ui.i18n import lang, t
 from ui.language import hide_english_input_hints, language_switch
 from ui.text import md_escape
 

@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 
 from accounts.passwords import password_problem
-from bootstrap import ensure_ready
 from db.connection import location_of
+from startup.bootstrap import ensure_ready
 
 
 def _password() -> str:
@@ -259,7 +259,7 @@ def main(argv: list[str]) -> int:
         if args.command == "create-user":
             enterprise_id = provider_id = None
             if args.enterprise_code:
-                from reference import credit_code_problem, normalise_credit_code
+                from zibo.reference import credit_code_problem, normalise_credit_code
                 problem = credit_code_problem(args.enterprise_code)
                 if problem:
                     sys.exit(f"统一社会信用代码 {args.enterprise_code!r} 无效：{problem}")

@@ -22,8 +22,8 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
 from accounts.auth import COOKIE, safe_next
-from bootstrap import check_served_address, ensure_ready
 from db import users
+from startup.bootstrap import check_served_address, ensure_ready
 
 SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",

@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from bootstrap import ensure_ready
 from db import users
 from db.identity import Identity
-from i18n import t
+from startup.bootstrap import ensure_ready
+from ui.i18n import t
 
 COOKIE = "zb_session"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

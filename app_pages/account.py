@@ -4,10 +4,10 @@ import streamlit as st
 
 from accounts.auth import require_role, session_ended_on_write
 from accounts.passwords import password_problem
-from bootstrap import ensure_ready
 from db.identity import SessionEnded
 from db.users import change_password
-from i18n import t, tx
+from startup.bootstrap import ensure_ready
+from ui.i18n import t, tx
 
 identity = require_role("enterprise", "provider", "bureau", "admin", allow_must_change=True)
 st.title(t("change_password"))

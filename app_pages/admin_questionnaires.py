@@ -4,8 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from accounts.auth import require_role
-from i18n import STRINGS, t, tx
 from questionnaires import registry
+from ui.i18n import STRINGS, t, tx
 
 
 def method_label(method: str) -> str:

@@ -5,12 +5,12 @@ import streamlit as st
 
 from accounts.auth import require_role, session_ended_on_write
 from accounts.passwords import password_problem
-from bootstrap import ensure_ready
 from db.enterprises import list_enterprises
 from db.identity import ROLES, SessionEnded
 from db.providers import list_providers
 from db.users import UserError, create_account, issue_one_time_password, list_users, set_active, set_binding
-from i18n import t, tx
+from startup.bootstrap import ensure_ready
+from ui.i18n import t, tx
 
 identity = require_role("admin")
 db = ensure_ready()

@@ -5,12 +5,12 @@ from datetime import datetime, timedelta
 import streamlit as st
 
 from accounts.auth import require_role
-from bootstrap import ensure_ready
 from db.audit import ENTITIES, SHANGHAI, AuditFilter, actions_in_log, actors_in_log, query
 from db.enterprises import list_enterprises
-from i18n import lang, t
 from kpi import export
+from startup.bootstrap import ensure_ready
 from ui.audit_table import action_label, audit_frame, entity_label
+from ui.i18n import lang, t
 
 SHOWN_ROWS = 500
 

@@ -9,15 +9,15 @@ import pandas as pd
 import streamlit as st
 
 from accounts.auth import require_role
-from bootstrap import ensure_ready
 from db.kpi import adoption_rows, targets_for
 from db.roster import list_targets, roster_years, set_target
-from i18n import t
 from imports.roster import FIELD_EN, FIELD_ZH, import_preview, preview_file
 from kpi import adoption as kpi
 from kpi.export import csv_bytes, xlsx_bytes
 from kpi.tables import district_table, industry_table, percent_value, rounded, trend_table
-from reference import DISTRICTS, district_label
+from startup.bootstrap import ensure_ready
+from ui.i18n import t
+from zibo.reference import DISTRICTS, district_label
 
 identity = require_role("bureau")
 db = ensure_ready()

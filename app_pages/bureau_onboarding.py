@@ -4,13 +4,13 @@ import pandas as pd
 import streamlit as st
 
 from accounts.auth import require_role, session_ended_on_write
-from bootstrap import ensure_ready
 from db.identity import SessionEnded
 from db.onboarding import onboard, onboarding_status
 from db.roster import roster_years
-from i18n import t
 from kpi.export import xlsx_bytes
-from reference import DISTRICTS, district_label
+from startup.bootstrap import ensure_ready
+from ui.i18n import t
+from zibo.reference import DISTRICTS, district_label
 
 identity = require_role("bureau")
 db = ensure_ready()

@@ -8,17 +8,17 @@ import pandas as pd
 import streamlit as st
 
 from accounts.auth import require_role
-from bootstrap import ensure_ready
 from db.exports import count_answer_rows, iter_answer_rows
 from db.stats import assessed_per_questionnaire, maturity_rows, picture_cells, weakest_subdomains
 from exports.answers import write_csv, write_xlsx
-from i18n import t, tx
 from kpi import maturity as mat
 from kpi import maturity_tables as tables
 from kpi.export import csv_bytes, xlsx_bytes
 from questionnaires import registry
-from reference import DISTRICTS, district_label, industry_label
 from reports.explain import local_time, subdomain_name
+from startup.bootstrap import ensure_ready
+from ui.i18n import t, tx
+from zibo.reference import DISTRICTS, district_label, industry_label
 
 identity = require_role("bureau")
 db = ensure_ready()

@@ -3,15 +3,15 @@
 import streamlit as st
 
 from accounts.auth import end_local_session, require_role, session_ended_on_write
-from bootstrap import demo_enabled, ensure_ready
 from db.assessments import OPEN_STATUSES, ReadOnly, delete_draft, list_assessments, start_assessment
 from db.enterprises import ProfileIncomplete
 from db.identity import NotFound, SessionEnded
-from i18n import t, tx
 from questionnaires import registry
+from startup.bootstrap import demo_enabled, ensure_ready
 from ui.common import questionnaire_title, status_label
 from ui.errors import safe_callback
 from ui.history import render_history, render_prefill_button
+from ui.i18n import t, tx
 from ui.profile import render_profile_gate
 from ui.text import local_time
 

@@ -3,9 +3,8 @@
 
 import streamlit as st
 
-import filling
 from accounts.auth import require_role, session_ended_on_write
-from bootstrap import ensure_ready
+from assessments import filling
 from db.assessments import (
     OPEN_STATUSES,
     Incomplete,
@@ -18,10 +17,11 @@ from db.assessments import (
 from db.connection import DATABASE_ERRORS
 from db.enterprises import ProfileIncomplete
 from db.identity import NotFound, SessionEnded
-from i18n import t, tx
 from questionnaires.answers import progress
 from questionnaires.conditions import visibility
+from startup.bootstrap import ensure_ready
 from ui.common import assessment_id_from_url, assessment_link_is_bad, status_label
+from ui.i18n import t, tx
 from ui.prefill import pending_suffix, render_prefill_banner
 from ui.profile import render_profile_gate
 from ui.question_widgets import db_error_message, make_context, render_question, render_section_na

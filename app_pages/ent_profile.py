@@ -3,10 +3,10 @@
 import streamlit as st
 
 from accounts.auth import require_role
-from bootstrap import ensure_ready
 from db.enterprises import editable_enterprises, get_enterprise, profile_missing
 from db.identity import NotFound
-from i18n import t
+from startup.bootstrap import ensure_ready
+from ui.i18n import t
 from ui.profile import missing_labels, render_profile_form, render_profile_history
 
 identity = require_role("enterprise", "bureau")

@@ -3,9 +3,9 @@
 import streamlit as st
 
 from accounts.auth import current_identity, here, sign_in
-from bootstrap import demo_enabled
-from demo import ACCOUNTS, DEMO_PASSWORD
-from i18n import t
+from startup.bootstrap import demo_enabled
+from startup.demo import ACCOUNTS, DEMO_PASSWORD
+from ui.i18n import t
 
 if current_identity() is not None:  # guard: signed-in users have no business here
     st.rerun()

@@ -4,17 +4,17 @@ import pandas as pd
 import streamlit as st
 
 from accounts.auth import require_role
-from bootstrap import ensure_ready
 from db import reviews
 from db.assessments import STATUSES, list_assessments
 from db.enterprises import list_enterprises
-from i18n import t
 from questionnaires import registry
-from reference import district_label, industry_label
 from reports.explain import subdomain_name
 from review import verification
+from startup.bootstrap import ensure_ready
 from ui.common import questionnaire_title, status_label
+from ui.i18n import t
 from ui.text import local_time, md_escape
+from zibo.reference import district_label, industry_label
 
 identity = require_role("provider")
 db = ensure_ready()

@@ -5,12 +5,12 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 
 from accounts.auth import require_role
-from bootstrap import ensure_ready
 from db import reviews
-from i18n import lang, t
-from reference import DISTRICTS, INDUSTRIES, district_label, industry_label
+from startup.bootstrap import ensure_ready
 from ui.common import questionnaire_title, status_label
+from ui.i18n import lang, t
 from ui.text import local_time, md_escape, parse_utc
+from zibo.reference import DISTRICTS, INDUSTRIES, district_label, industry_label
 
 WAIT_DAYS = (0, 1, 3, 7, 14)
 

@@ -9,20 +9,20 @@ The bureau reads the same page without any control.
 import pandas as pd
 import streamlit as st
 
-import filling
 from accounts.auth import end_local_session, require_role
-from bootstrap import ensure_ready
+from assessments import filling
 from db import reviews
 from db.assessments import current_result, load_answers, split_answers
 from db.connection import DATABASE_ERRORS
 from db.identity import AccessDenied, NotFound, SessionEnded
-from i18n import lang, t, tx
 from questionnaires.conditions import visibility
 from questionnaires.model import SCALE4, YES_NO, Question
 from review import verification
+from startup.bootstrap import ensure_ready
 from ui.common import assessment_id_from_url, assessment_link_is_bad, status_label
 from ui.errors import safe_callback
 from ui.evidence import render_evidence_list
+from ui.i18n import lang, t, tx
 from ui.question_widgets import db_error_message
 from ui.text import local_time, md_escape
 

@@ -7,7 +7,6 @@ import streamlit as st
 
 from accounts.auth import require_role, session_ended_on_write
 from accounts.passwords import password_problem
-from bootstrap import ensure_ready
 from db.identity import SessionEnded
 from db.providers import (
     assign_enterprise,
@@ -18,9 +17,10 @@ from db.providers import (
     provider_users,
 )
 from db.users import UserError
-from i18n import lang, t, tx
 from imports.assignments import import_preview, preview_file
+from startup.bootstrap import ensure_ready
 from ui.evidence import localise_uploaders
+from ui.i18n import lang, t, tx
 from ui.text import local_time, md_escape
 
 identity = require_role("bureau", "admin")

@@ -4,20 +4,20 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-import filling
 from accounts.auth import require_role
-from bootstrap import ensure_ready
+from assessments import filling
 from db.assessments import current_result, get_assessment, load_answers, split_answers
 from db.enterprises import get_enterprise
 from db.identity import NotFound
 from db.peers import MIN_PEERS, peer_standing, previous_result
-from i18n import lang, t, tx
 from reports import charts
 from reports.explain import SHANGHAI, explain, local_time, peer_lines, report_filename, subdomain_changes
 from reports.pdf import ReportContext, build_pdf, pdf_font
 from reports.workbook import build_workbook
 from scoring import shown
+from startup.bootstrap import ensure_ready
 from ui.common import assessment_id_from_url, assessment_link_is_bad, status_label
+from ui.i18n import lang, t, tx
 from ui.result_view import Download, ResultExtras, render_result
 from ui.review_notes import render_review_summary
 from ui.text import md_escape

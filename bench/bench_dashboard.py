@@ -48,7 +48,7 @@ from db.stats import (  # noqa: E402
     weakest_subdomains,
 )  # noqa: E402
 from kpi import maturity as mat  # noqa: E402
-from reference import DISTRICTS, INDUSTRIES, with_check_character  # noqa: E402
+from zibo.reference import DISTRICTS, INDUSTRIES, with_check_character  # noqa: E402
 
 BUREAU = Identity(1, "bench", "bureau", "bench")
 Q = "cmmm_full"
@@ -197,7 +197,7 @@ def export_child(path: str) -> None:
     """Only the export, in its own process, so ru_maxrss is the export's peak."""
     from db.exports import count_answer_rows, iter_answer_rows
     from exports.answers import write_csv
-    from i18n import STRINGS
+    from ui.i18n import STRINGS
 
     def label(key, **kw):
         return STRINGS[key][0].format(**kw) if kw else STRINGS[key][0]

@@ -24,7 +24,7 @@ from db.identity import Identity  # noqa: E402
 from db.kpi import adoption_rows  # noqa: E402
 from imports.roster import import_preview, preview_file  # noqa: E402
 from kpi import adoption as kpi  # noqa: E402
-from reference import DISTRICTS, INDUSTRIES, with_check_character  # noqa: E402
+from zibo.reference import DISTRICTS, INDUSTRIES, with_check_character  # noqa: E402
 
 BUREAU = Identity(1, "bench", "bureau", "bench")
 

@@ -312,13 +312,13 @@ def prepare_database(path: Path, users: int) -> list[tuple[str, int]]:
 
     Returns (username, assessment id) per user. Needs ZB_DEMO=1 (the demo data set, loopback only).
     """
-    from bootstrap import ensure_ready
     from db import users as db_users
     from db.assessments import start_assessment
     from db.connection import write_txn
     from db.enterprises import create_enterprise
-    from demo import demo_credit_code
     from questionnaires import registry
+    from startup.bootstrap import ensure_ready
+    from startup.demo import demo_credit_code
 
     db = ensure_ready(str(path))
     q = registry.latest(QUESTIONNAIRE)

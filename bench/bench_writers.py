@@ -131,13 +131,13 @@ def prepare(path: str, writers: int) -> list[tuple[str, int]]:
     ``path`` is a SQLite file or a PostgreSQL URL. Returns (session token, assessment id) per writer.
     """
     use_location(path)
-    from bootstrap import ensure_ready
     from db import users
     from db.assessments import start_assessment
     from db.connection import write_txn
     from db.enterprises import create_enterprise
-    from demo import demo_credit_code
     from questionnaires import registry
+    from startup.bootstrap import ensure_ready
+    from startup.demo import demo_credit_code
 
     db = ensure_ready(path)
     q = registry.latest(QUESTIONNAIRE)

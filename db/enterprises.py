@@ -12,7 +12,7 @@ from db.dialect import string_agg
 from db.identity import AccessDenied, Identity, NotFound
 from db.users import ensure_live
 from questionnaires.model import Text
-from reference import DISTRICTS, INDUSTRIES, check_credit_code, credit_code_problem, normalise_credit_code
+from zibo.reference import DISTRICTS, INDUSTRIES, check_credit_code, credit_code_problem, normalise_credit_code
 
 
 def visible_enterprise_filter(identity: Identity) -> tuple[str, list]:

@@ -8,7 +8,7 @@ staff attach or delete, and only while the assessment is open (draft or returned
 
 from __future__ import annotations
 
-import filling
+from assessments import filling
 from db import audit
 from db.assessments import OPEN_STATUSES, ReadOnly
 from db.connection import now, write_txn

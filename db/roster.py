@@ -9,7 +9,7 @@ from db import audit
 from db.connection import now, write_txn
 from db.identity import AccessDenied, Identity
 from db.users import ensure_live
-from reference import DISTRICTS
+from zibo.reference import DISTRICTS
 
 METRICS = ("ii_adoption_rate",)
 CHUNK = 2_000

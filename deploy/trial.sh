@@ -15,7 +15,7 @@ bash deploy/selfsigned.sh "$dir/tls" localhost >/dev/null
 export ZB_DEMO=1 ZB_DB_PATH="$dir/data/zibo-demo.db" ZB_COOKIE_SECURE=1 FORWARDED_ALLOW_IPS=127.0.0.1
 STREAMLIT_SERVER_COOKIE_SECRET=$(python3 -c "import secrets; print(secrets.token_hex(32))")
 export STREAMLIT_SERVER_COOKIE_SECRET
-python3 -c "import bootstrap; bootstrap.ensure_ready()"   # migrate once, before the processes start
+python3 -c "from startup import bootstrap; bootstrap.ensure_ready()"   # migrate once, before the processes start
 
 pids=()
 cleanup() {

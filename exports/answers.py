@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 
 from db.exports import COLUMNS, plain_value
-from reference import district_label
+from zibo.reference import district_label
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PROGRESS_EVERY = 5000

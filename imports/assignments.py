@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from imports.roster import HEADER_ALIASES, Preview, Problem, _norm, credit_code_message
-from reference import normalise_credit_code
+from zibo.reference import normalise_credit_code
 
 PROVIDER_ALIASES = ["服务商", "服务商名称", "服务机构", "provider", "provider_name"]
 _CODE_HEADERS = {_norm(a) for a in HEADER_ALIASES["credit_code"]}

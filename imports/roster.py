@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from reference import DISTRICTS, INDUSTRIES, USCC_ALPHABET, credit_code_problem, normalise_credit_code
+from zibo.reference import DISTRICTS, INDUSTRIES, USCC_ALPHABET, credit_code_problem, normalise_credit_code
 
 FIELDS = ("credit_code", "name", "district", "industry_code", "revenue", "employees")
 REQUIRED = ("credit_code", "name", "district", "industry_code")

@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from reference import DISTRICTS
+from zibo.reference import DISTRICTS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 Quarter = tuple[int, int]  # (year, 1..4), Asia/Shanghai

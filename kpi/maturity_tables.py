@@ -16,7 +16,7 @@ import pandas as pd
 
 from kpi.maturity import BANDS, LEVELS, MIN_CELL, NATIONAL_REFERENCE, TierCount, band_shares, level_of
 from kpi.tables import percent_value, rounded
-from reference import district_label, industry_label
+from zibo.reference import district_label, industry_label
 
 Label = Callable[..., str]
 SMALL = "<5"

@@ -12,7 +12,7 @@ from fractions import Fraction
 import pandas as pd
 
 from kpi.adoption import QuarterPoint, Tally, Target, gap, target_for
-from reference import district_label, industry_label
+from zibo.reference import district_label, industry_label
 
 Label = Callable[..., str]
 

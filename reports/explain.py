@@ -14,12 +14,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import scoring
-from i18n import STRINGS
 from questionnaires import registry
 from questionnaires.model import CmmmScoring, Questionnaire, Text
 from reports.advice import Advice, base_subdomain
 from reports.advice import load as load_advice
 from scoring import shown
+from ui.i18n import STRINGS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TOLERANCE = 1e-9  # threshold comparisons on sums of exact scores
@@ -384,7 +384,7 @@ def subdomain_changes(questionnaire: Questionnaire, detail: dict, previous_detai
 
 def peer_lines(standings, lang: str = "zh", min_peers: int = 5) -> list[str]:
     """One sentence per peer group (db.peers.PeerStanding), hiding groups with too few peers."""
-    from reference import district_label, industry_label
+    from zibo.reference import district_label, industry_label
 
     lines = []
     for st in standings:

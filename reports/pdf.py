@@ -16,11 +16,11 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
 from db.enterprises import PRODUCTION_TYPES, PROFILE_FIELDS
-from i18n import STRINGS
-from reference import district_label, industry_label
 from reports.charts import NoCjkFont
 from reports.explain import SHANGHAI, Explanation, say
 from scoring import shown
+from ui.i18n import STRINGS
+from zibo.reference import district_label, industry_label
 
 # (font file, index in the collection); fonts-wqy-microhei is TrueType, Noto CJK's index 2 is SC.
 PDF_FONTS = (("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),

@@ -16,9 +16,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from questionnaires.model import CmmmScoring, Question, Questionnaire
-from reference import district_label, industry_label
 from reports.explain import SCALE4_ZH_EN, SHANGHAI, Explanation, pick, say
 from reports.pdf import report_name
+from zibo.reference import district_label, industry_label
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 YES_NO = {"yes": ("是", "Yes"), "no": ("否", "No")}

@@ -76,7 +76,7 @@ def empty_db_location(tmp_path, engine):
 def fresh_db(tmp_path, monkeypatch, engine, pg_template):
     """A new, migrated and demo-seeded database (a SQLite file in a temp dir, or a PostgreSQL database
     copied from the session's template), set as the app's database."""
-    from bootstrap import ensure_ready
+    from startup.bootstrap import ensure_ready
 
     monkeypatch.setenv("ZB_DEMO", "1")
     if engine == "postgresql":

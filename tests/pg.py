@@ -32,7 +32,7 @@ def _admin(sql: str) -> None:
 
 def create_template() -> str:
     """A migrated, demo-seeded database to copy; returns its name."""
-    from bootstrap import ensure_ready
+    from startup.bootstrap import ensure_ready
 
     name = f"zbt_template_{os.getpid()}"
     _admin(f"DROP DATABASE IF EXISTS {name}")
@@ -68,7 +68,7 @@ def create_empty() -> str:
 
 def create_seeded() -> str:
     """A new database migrated and seeded with the demo data by the app's own start-up; returns its URL."""
-    from bootstrap import ensure_ready
+    from startup.bootstrap import ensure_ready
 
     url = create_empty()
     previous = os.environ.get("ZB_DEMO")

@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import bootstrap
 from accounts.passwords import password_problem
 from db import audit, users
 from db.assessments import save_answer, start_assessment, submit
 from db.connection import database_path, forget_connections, get_db, location_of
 from db.identity import SessionEnded
+from startup import bootstrap
 from tests.conftest import identity_of
 
 
@@ -70,7 +70,7 @@ def test_demo_database_is_refused_as_production(fresh_db, monkeypatch):
 
 def test_production_database_refuses_demo_mode_and_demo_seeding(prod_path, monkeypatch):
     db = bootstrap.ensure_ready()
-    from demo import seed_demo
+    from startup.demo import seed_demo
 
     with pytest.raises(RuntimeError, match="refusing to seed"):
         seed_demo(db)

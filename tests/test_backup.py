@@ -49,10 +49,10 @@ def _rows(db, sql: str) -> list[dict]:
 
 
 def test_backup_while_answers_are_saved_restores_the_same(fresh_db, ent1, tmp_path, new_location):
-    from bootstrap import ensure_ready
     from db.assessments import current_result_row, save_answer, start_assessment
     from db.connection import forget_connections, get_db
     from questionnaires import registry
+    from startup.bootstrap import ensure_ready
 
     location = location_of(fresh_db)
     quick = registry.latest("cmmm_quick")

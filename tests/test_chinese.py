@@ -108,7 +108,7 @@ def test_sign_in_page_is_chinese(fresh_db):
 def test_every_string_has_both_languages_with_the_same_placeholders():
     import re
 
-    from i18n import STRINGS
+    from ui.i18n import STRINGS
 
     for key, pair in STRINGS.items():
         assert len(pair) == 2 and all(pair), key

@@ -19,7 +19,7 @@ Q = "cmmm_full"
 
 
 def _label(key: str, **kwargs) -> str:
-    from i18n import STRINGS
+    from ui.i18n import STRINGS
 
     text = STRINGS[key][0]
     return text.format(**kwargs) if kwargs else text

@@ -26,14 +26,14 @@ PASSWORD = "s3cret-Pw"
 def source(tmp_path, monkeypatch):
     """A demo SQLite deployment with submitted assessments, results, audit entries, an evidence file and a
     closed review round (verified result): its path."""
-    import filling
-    from bootstrap import ensure_ready
+    from assessments import filling
     from db import reviews
     from db.assessments import get_assessment, start_assessment
     from db.connection import forget_connections
     from db.evidence import attach
     from questionnaires import registry
     from review import verification
+    from startup.bootstrap import ensure_ready
     from tests import evidence_samples as samples
     from tests.conftest import identity_of
 
@@ -98,12 +98,12 @@ def file_digest(path: str) -> str:
 
 
 def test_copy_keeps_every_row_and_id_and_the_results_read_the_same(source, target, monkeypatch):
-    from bootstrap import ensure_ready
     from db import audit, stats
     from db.assessments import current_result_row
     from db.connection import forget_connections, write_txn
     from db.copy import copy_to
     from db.enterprises import create_provider
+    from startup.bootstrap import ensure_ready
     from tests.conftest import identity_of
 
     lines: list[str] = []
@@ -144,8 +144,8 @@ def test_copy_keeps_every_row_and_id_and_the_results_read_the_same(source, targe
 
 
 def test_target_opens_in_the_same_mode_only(source, target, monkeypatch):
-    from bootstrap import DatabaseModeError, ensure_ready
     from db.copy import copy_to
+    from startup.bootstrap import DatabaseModeError, ensure_ready
 
     copy_to(source, target)
     monkeypatch.delenv("ZB_DEMO")

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-import filling
+from assessments import filling
 from db.assessments import (
     Incomplete,
     ReadOnly,

@@ -199,7 +199,7 @@ def test_example_questionnaire_only_in_demo_mode(fresh_db, monkeypatch):
     assert at.button(key="start_example") is not None
     # The mode is a property of the database (bootstrap records it at creation); a production
     # database is simulated here because it holds no enterprise account to sign in with.
-    monkeypatch.setattr("bootstrap.demo_enabled", lambda path=None: False)
+    monkeypatch.setattr("startup.bootstrap.demo_enabled", lambda path=None: False)
     at = open_page(at, "app_pages/ent_assessments.py")
     assert "start_example" not in [b.key for b in at.button]
     assert "start_cmmm_full" in [b.key for b in at.button]
@@ -214,7 +214,7 @@ def test_malformed_or_huge_link(fresh_db, raw):
 
 
 def test_submitted_meanwhile_by_a_colleague(fresh_db):
-    import filling
+    from assessments import filling
     from tests.conftest import identity_of
 
     at, aid = start(sign_in("ent2"), "cmmm_quick")
@@ -237,7 +237,7 @@ def test_submitted_meanwhile_by_a_colleague(fresh_db):
                                            ("attempt to write a readonly database", "只读维护"),
                                            ("disk I/O error", "暂时无法访问数据库")])
 def test_database_errors_are_explained_and_keep_the_input(fresh_db, monkeypatch, error, message):
-    import filling
+    from assessments import filling
 
     at, aid = start(sign_in("ent1"), "ii_adoption")
 
@@ -290,7 +290,7 @@ def test_md_escape_disarms_markup():
 
 
 def test_ranges_and_c3mep_link():
-    from i18n import STRINGS
+    from ui.i18n import STRINGS
 
     assert "[www.c3mep.cn](https://www.c3mep.cn)" in STRINGS["self_reference"][0]
     assert not STRINGS["range"][0].endswith("– ")
@@ -323,7 +323,7 @@ def test_number_labels_show_a_complete_range(fresh_db):
 
 
 def test_unexpected_error_in_a_callback_gets_a_reference_too(fresh_db, monkeypatch, caplog):
-    import filling
+    from assessments import filling
 
     at, aid = start(sign_in("ent1"), "ii_adoption")
 

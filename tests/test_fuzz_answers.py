@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-import filling
+from assessments import filling
 from db.assessments import load_answers, start_assessment
 from questionnaires.answers import value_problem
 from questionnaires.loader import load_text
@@ -81,8 +81,8 @@ reasons = st.one_of(st.none(), st.text(max_size=50), st.just("  "), st.text(min_
 
 @pytest.fixture(scope="module")
 def assessment(tmp_path_factory):
-    from bootstrap import ensure_ready
     from db.connection import forget_connections
+    from startup.bootstrap import ensure_ready
 
     path = str(tmp_path_factory.mktemp("fuzz") / "fuzz.db")
     with pytest.MonkeyPatch.context() as mp:

@@ -9,7 +9,7 @@ import pytest
 from db.identity import AccessDenied, Identity
 from imports.roster import RosterRow
 from kpi import adoption as kpi
-from reference import with_check_character
+from zibo.reference import with_check_character
 
 BUREAU = Identity(1, "bureau", "bureau", "工信局")
 
@@ -211,7 +211,7 @@ def test_quarter_boundaries_are_shanghai(utc, quarter):
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from reference import DISTRICTS  # noqa: E402
+from zibo.reference import DISTRICTS  # noqa: E402
 
 _row = st.fixed_dictionaries({
     "district": st.sampled_from(list(DISTRICTS)),

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-import filling
+from assessments import filling
 from db import assessments as store
 from db import audit
 from db.assessments import Incomplete, ReadOnly, UnconfirmedSections, confirm_section, list_assessments
@@ -20,10 +20,10 @@ from db.enterprises import (
     validate_profile,
 )
 from db.identity import AccessDenied, NotFound
-from demo import _ii_answers
 from questionnaires import registry
-from reference import with_check_character
+from startup.demo import _ii_answers
 from tests.conftest import identity_of
+from zibo.reference import with_check_character
 
 GOOD = {"name": "淄博测试机械有限公司", "credit_code": with_check_character("91370303MA3C9X1K2"),
         "district": "zhangdian", "industry_code": "34", "above_scale": True, "production_type": "discrete",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import filling
+from assessments import filling
 from db import audit
 from db.enterprises import get_enterprise
 from questionnaires import registry
@@ -80,7 +80,7 @@ def test_assessments_page_blocks_start_until_the_profile_is_complete(fresh_db, e
 def _submitted_ii(db, who):
     import random
 
-    from demo import _ii_answers
+    from startup.demo import _ii_answers
 
     q = registry.latest("ii_adoption")
     aid, _ = filling.store.start_assessment(db, who, q.id, q.version)

@@ -174,8 +174,8 @@ def test_xlsx_without_provider_column_uses_the_chosen_provider(fresh_db, bureau,
     ([["", "乙方咨询有限公司"]], 2, "缺少统一社会信用代码"),
 ])
 def test_each_bad_row_is_named_and_nothing_is_imported(fresh_db, bureau, two_providers, rows, row, message):
-    from demo import demo_credit_code
     from imports.assignments import NotClean, import_preview, preview_file
+    from startup.demo import demo_credit_code
 
     a, _ = two_providers
     (c5,) = codes(fresh_db, "ent5")

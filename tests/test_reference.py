@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reference import USCC_ALPHABET, USCC_CATEGORIES, check_credit_code, normalise_credit_code, with_check_character
+from zibo.reference import USCC_ALPHABET, USCC_CATEGORIES, check_credit_code, normalise_credit_code, with_check_character
 
 VALID = ["91350100M000100Y43", "12440200455904030C"]  # domain.md §7.2 test vectors
 

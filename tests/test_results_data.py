@@ -36,7 +36,7 @@ def full_answers(level3: str = "mixed") -> dict:
 
 def submit_full(db, identity, answers: dict) -> int:
     """Fill in and submit a full maturity assessment through the app's own path; returns its id."""
-    import filling
+    from assessments import filling
     from db.assessments import start_assessment
     from questionnaires import registry
 
@@ -55,7 +55,7 @@ def add_peer(db, name: str, district: str, industry: str, score: float,
     from db.assessments import store_result
     from db.connection import now, write_txn
     from db.enterprises import create_enterprise
-    from demo import demo_credit_code
+    from startup.demo import demo_credit_code
 
     with write_txn(db):
         serial = db.execute("SELECT count(*) FROM enterprises").fetchone()[0]

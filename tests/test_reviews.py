@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import filling
+from assessments import filling
 from db import reviews
 from db.assessments import ReadOnly, current_result_row, get_assessment
 from db.identity import AccessDenied, Identity, NotFound

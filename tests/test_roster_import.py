@@ -9,7 +9,7 @@ import pytest
 from db import audit
 from db.identity import AccessDenied, Identity
 from imports.roster import NotClean, credit_code_message, import_preview, preview_file
-from reference import with_check_character
+from zibo.reference import with_check_character
 
 BUREAU = Identity(1, "bureau1", "bureau", "工信局")
 HEADER = "统一社会信用代码,企业名称,所属区县,行业大类,营业收入,从业人员"

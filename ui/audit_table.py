@@ -6,9 +6,9 @@ import json
 
 import pandas as pd
 
-from i18n import STRINGS, t, tx
 from questionnaires import registry
 from ui.common import status_label
+from ui.i18n import STRINGS, t, tx
 from ui.text import local_time
 
 # Keys that appear in the old/new values, shown in the reader's language (others as stored).

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from i18n import STRINGS, t, tx
 from questionnaires import registry
+from ui.i18n import STRINGS, t, tx
 
 STATUS_ICON = {"draft": "📝", "submitted": "📨", "returned": "↩️", "verified": "✅"}
 MAX_ID = 2**63 - 1  # SQLite's INTEGER range: a larger ?a= would overflow inside the query

@@ -16,7 +16,7 @@ import streamlit as st
 
 from db.connection import DATABASE_ERRORS
 from db.identity import SessionEnded
-from i18n import t
+from ui.i18n import t
 
 log = logging.getLogger("zibo.pages")
 if not log.handlers:  # Streamlit configures only its own loggers; make ours reach the server log too

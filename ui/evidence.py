@@ -8,13 +8,13 @@ import json
 import streamlit as st
 
 from accounts.auth import end_local_session
-from bootstrap import ensure_ready
 from db.assessments import ReadOnly
 from db.evidence import attach, delete_evidence, evidence_for_item, open_evidence
 from db.identity import AccessDenied, NotFound, SessionEnded
 from evidence.content import EvidenceRefused, max_bytes
-from i18n import t, tx
+from startup.bootstrap import ensure_ready
 from ui.errors import safe_callback
+from ui.i18n import t, tx
 from ui.text import local_time, md_escape
 
 

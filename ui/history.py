@@ -5,14 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-import filling
+from assessments import filling
 from db.assessments import last_submitted
 from db.enterprises import ProfileIncomplete
 from db.identity import Identity
-from i18n import t
 from questionnaires.model import Questionnaire
 from scoring import shown
 from ui.common import questionnaire_title, status_label
+from ui.i18n import t
 from ui.profile import local_time
 
 

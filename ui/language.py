@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from bootstrap import ensure_ready
 from db.connection import DATABASE_ERRORS
 from db.identity import SessionEnded
 from db.users import get_language, set_language
-from i18n import t
+from startup.bootstrap import ensure_ready
+from ui.i18n import t
 
 NAMES = {"zh": "中文", "en": "English"}
 

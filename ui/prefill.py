@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from accounts.auth import end_local_session
-from bootstrap import ensure_ready
 from db.assessments import confirm_section
 from db.identity import Identity, SessionEnded
-from i18n import t
+from startup.bootstrap import ensure_ready
+from ui.i18n import t
 from ui.profile import local_time
 
 

@@ -18,8 +18,8 @@ from db.enterprises import (
     update_profile,
 )
 from db.identity import Identity
-from i18n import lang, t, tx
-from reference import DISTRICTS, INDUSTRIES, district_label, industry_label
+from ui.i18n import lang, t, tx
+from zibo.reference import DISTRICTS, INDUSTRIES, district_label, industry_label
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TEXT_FIELDS = ("name", "credit_code", "employees", "revenue_wan", "contact_name", "contact_phone")

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-import filling
 from accounts.auth import end_local_session
-from bootstrap import ensure_ready
+from assessments import filling
 from db.assessments import ReadOnly, StoredAnswer
 from db.connection import DATABASE_ERRORS
 from db.identity import AccessDenied, NotFound, SessionEnded
-from i18n import lang, t, tx
 from questionnaires.model import SCALE4, YES_NO, Question, Questionnaire, Section
+from startup.bootstrap import ensure_ready
 from ui.errors import safe_callback
 from ui.evidence import render_evidence_section
+from ui.i18n import lang, t, tx
 from ui.review_notes import render_item_note
 from ui.text import local_time, md_escape
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from i18n import t
 from reports.charts import level_chart, radar_chart
 from reports.explain import Change, Explanation
+from ui.i18n import t
 
 MAX_BLOCKERS_SHOWN = 10
 SITE = re.compile(r"www\.c3mep\.cn")

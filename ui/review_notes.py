@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from bootstrap import ensure_ready
 from db import reviews
 from db.identity import NotFound
-from i18n import lang, t, tx
 from questionnaires.model import Questionnaire
 from review import verification
+from startup.bootstrap import ensure_ready
+from ui.i18n import lang, t, tx
 from ui.text import local_time, md_escape
 
 

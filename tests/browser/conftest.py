@@ -130,7 +130,7 @@ def server_factory(tmp_path_factory):
 def seeded_db(tmp_path_factory) -> Path:
     """A migrated, demo-seeded database made once by the app's own bootstrap (no server, no visit)."""
     path = tmp_path_factory.mktemp("template") / "zb.db"
-    subprocess.run([sys.executable, "-c", "import bootstrap; bootstrap.ensure_ready()"], cwd=ROOT, check=True,
+    subprocess.run([sys.executable, "-c", "from startup import bootstrap; bootstrap.ensure_ready()"], cwd=ROOT, check=True,
                    env=dict(os.environ, ZB_DB_PATH=str(path), ZB_DEMO="1"), timeout=120)
     return path
 

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 IMPORT_ROSTER = """
 from pathlib import Path
-import bootstrap
+from startup import bootstrap
 from db.identity import Identity
 from imports.roster import import_preview, preview_file
 db = bootstrap.ensure_ready()

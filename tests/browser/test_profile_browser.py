@@ -25,12 +25,12 @@ pytestmark = pytest.mark.browser
 
 def _prepare(path: Path) -> None:
     """ent1's enterprise: one submitted industrial-internet assessment, then two profile fields emptied."""
-    import filling
-    from bootstrap import ensure_ready
+    from assessments import filling
     from db.assessments import start_assessment
     from db.connection import forget_connections
-    from demo import _ii_answers
     from questionnaires import registry
+    from startup.bootstrap import ensure_ready
+    from startup.demo import _ii_answers
     from tests.conftest import identity_of
 
     db = ensure_ready(str(path))

@@ -26,8 +26,8 @@ pytestmark = pytest.mark.browser
 
 def _prepare(db_path: Path) -> int:
     """ent1's known full assessment submitted, and five peers in its industry and district."""
-    from bootstrap import ensure_ready
     from db.connection import forget_connections
+    from startup.bootstrap import ensure_ready
     from tests.conftest import identity_of
     from tests.test_results_data import add_peers, full_answers, submit_full
 

@@ -72,7 +72,7 @@ def ensure_ready(path: str | None = None):
         if path not in _done:
             mode = _record_mode(db, "demo" if demo_requested() else "production")
             if mode == "demo":
-                from demo import seed_demo
+                from startup.demo import seed_demo
 
                 seed_demo(db)
             _ensure_admin(db)

@@ -13,7 +13,7 @@ from db.enterprises import assign, create_enterprise, create_provider
 from db.identity import Identity
 from db.settings import add_setting, get_setting
 from db.users import create_user
-from reference import with_check_character
+from zibo.reference import with_check_character
 
 DEMO_PASSWORD = "zibo2025"
 
@@ -89,7 +89,7 @@ def seed_demo(db) -> bool:
 
 def _seed_submissions(db, staff: dict[int, Identity]) -> None:
     """Submitted industrial-internet and quick-check answers for enterprises 3-8, through the real path."""
-    import filling
+    from assessments import filling
     from db.assessments import start_assessment
     from questionnaires import registry
 
