@@ -24,7 +24,7 @@ for (qid, version), q in sorted(registry.load_all().items()):
                  t("col_file"): q.source_file, t("col_questions"): len(q.questions),
                  t("col_audience"): t("audience_" + q.audience) if q.audience in ("enterprise", "demo") else q.audience,
                  t("col_scoring"): f"{method_label(q.scoring.method)} {q.scoring.version}" if q.scoring else "—",
-                 t("col_published"): "✅" if entry else "—"})
+                 t("col_published"): "✔" if entry else "—"})
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 st.caption(t("questionnaire_admin_help"))
 st.code("python manage.py publish FILE\npython manage.py rescore", language="bash")

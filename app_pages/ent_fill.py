@@ -114,7 +114,7 @@ with nav_col:
     labels = {}
     for s in sections:
         d, n = prog.get(s.id, (0, 0))
-        mark = "✅" if d == n else f"{d}/{n}"
+        mark = "✔" if d == n else f"{d}/{n}"
         labels[s.id] = f"{tx(s.title)} · {mark}{pending_suffix(prefilled, s.id)}"
     st.session_state["_nav_section"] = current_id
     st.radio(t("sections"), [s.id for s in sections], key="_nav_section", format_func=labels.get,

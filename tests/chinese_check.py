@@ -120,3 +120,13 @@ def english_words(strings: list[str], also_allowed: set[str] = frozenset()) -> l
             if word not in ALLOWED and word not in also_allowed:
                 found.append((word, s[:80]))
     return found
+
+
+# Drawn only from a colour-emoji font: pictographs outside the BMP, and the BMP ones whose default presentation is
+# emoji. A PC without such a font (a plain Debian desktop, many locked-down office PCs) shows an empty box.
+_EMOJI_ONLY = re.compile("[\U0001F000-\U0001FAFF\u2705\u231A\u231B\u23E9-\u23F3\u274C\u2753-\u2755\u2757\u2B50\u2B55]")
+
+
+def emoji_only_characters(strings: list[str]) -> list[tuple[str, str]]:
+    """(character, the string it stands in) for every character that needs an emoji font to be seen."""
+    return [(ch, s) for s in strings for ch in _EMOJI_ONLY.findall(s)]

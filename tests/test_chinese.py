@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.chinese_check import english_words, visible_strings
+from tests.chinese_check import emoji_only_characters, english_words, visible_strings
 from tests.test_pages import open_page, sign_in
 
 
@@ -62,7 +62,8 @@ def test_every_page_of_every_role_is_chinese(fresh_db, role):
     for page, params in _pages_of(fresh_db, role):
         at.query_params.clear()
         at = open_page(at, page, **params)
-        words = english_words(visible_strings(at), allowed)
+        strings = visible_strings(at)
+        words = english_words(strings, allowed) + emoji_only_characters(strings)
         if words:
             found[f"{page} {params}"] = sorted(set(words))
     assert not found, "\n".join(f"{k}: {v}" for k, v in found.items())
@@ -94,6 +95,8 @@ def test_the_checker_finds_english(fresh_db):
     """The check itself can fail: an English label is found, an acronym and a file name are not."""
     assert english_words(["Submit 提交", "ERP 与 MES 集成", "见 docs/questionnaire-format.md", "账号 `ent1b`、zibo2025",
                           "状态：draft"]) == [("Submit", "Submit 提交"), ("draft", "状态：draft")]
+    assert emoji_only_characters(["✅ 已核验", "✔ 已核验", "↩ 已退回", "📝 填写中"]) == [("✅", "✅ 已核验"),
+                                                                                   ("📝", "📝 填写中")]
 
 
 def test_sign_in_page_is_chinese(fresh_db):

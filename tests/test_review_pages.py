@@ -128,7 +128,7 @@ def test_verify_from_the_page_shows_verified_to_enterprise(fresh_db, ent1, submi
     assert "已核验，结果已保存并锁定。" in texts(at)
     assert get_assessment(fresh_db, ent1, submitted)["status"] == "verified"
     ent = open_page(sign_in("ent1"), "app_pages/result.py", a=submitted)
-    assert any("✅ 已核验" in c.value for c in ent.caption)
+    assert any("✔ 已核验" in c.value for c in ent.caption)
     assert any(t.startswith("服务商已于") and "核验本评估" in t for t in texts(ent))
     assert any(c.value.startswith("企业自评：") for c in ent.caption)
 

@@ -7,7 +7,8 @@ import streamlit as st
 from questionnaires import registry
 from ui.i18n import STRINGS, t, tx
 
-STATUS_ICON = {"draft": "📝", "submitted": "📨", "returned": "↩️", "verified": "✅"}
+# Text symbols, not emoji: without an emoji font (a plain Debian desktop, a locked-down PC) emoji showed as empty boxes.
+STATUS_ICON = {"draft": "✎", "submitted": "✉", "returned": "↩", "verified": "✔"}
 MAX_ID = 2**63 - 1  # SQLite's INTEGER range: a larger ?a= would overflow inside the query
 
 

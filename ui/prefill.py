@@ -36,7 +36,7 @@ def render_prefill_banner(identity: Identity, assessment_id: int, state: dict[st
         st.caption(t("prefill_confirmed", who=row["confirmed_by_name"] or "—", when=local_time(row["confirmed_at"])))
         return
     with st.container(border=True):
-        st.warning(t("prefill_banner", n=row["items"], src=row["source_assessment_id"]), icon="📝")
+        st.warning(t("prefill_banner", n=row["items"], src=row["source_assessment_id"]), icon=":material/edit_note:")
         if not read_only:
             st.button(t("prefill_confirm"), key=f"confirm_section_{section_id}", type="primary",
                       on_click=_confirm, args=(identity, assessment_id, section_id))
