@@ -19,7 +19,7 @@ pytest.importorskip("playwright.sync_api", reason="playwright (pip) not installe
 
 from playwright.sync_api import Page, expect  # noqa: E402
 
-from .test_browser import sign_in, wait_for_cookie, wait_idle  # noqa: E402
+from .test_browser import round_trip_done, sign_in, wait_idle  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -35,16 +35,6 @@ def _fill_login(page: Page, username: str, password: str = PASSWORD) -> None:
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
-
-
-def _round_trip_done(page: Page) -> None:
-    """After a successful sign-in: wait until /auth/complete has set the cookie and the page is back and idle.
-
-    Navigating (or ending the test) before that would abort the round trip (see test_browser.sign_in).
-    """
-    wait_for_cookie(page, True)
-    page.wait_for_load_state("load")
-    wait_idle(page)
 
 
 def test_session_cookie_is_httponly_strict_and_invisible_to_scripts(server, new_page):
@@ -71,7 +61,7 @@ def test_sign_in_from_the_login_path_lands_on_the_home_page(server, new_page):
     wait_idle(page)
     _fill_login(page, "bureau1")
     expect(page.get_by_role("heading", name="全市概况", level=1)).to_be_visible(timeout=TIMEOUT)
-    _round_trip_done(page)
+    round_trip_done(page)
     expect(page.get_by_role("heading", name="全市概况", level=1)).to_be_visible(timeout=TIMEOUT)
     expect(page.get_by_text("Page not found")).to_have_count(0)
 
@@ -98,7 +88,7 @@ def test_deep_link_survives_sign_in(server, new_page):
     wait_idle(page)
     _fill_login(page, "ent3")
     expect(page.get_by_role("heading", name="设备数字化与联网")).to_be_visible(timeout=TIMEOUT)
-    _round_trip_done(page)  # ... and the same place once the cookie round trip has come back
+    round_trip_done(page)  # ... and the same place once the cookie round trip has come back
     expect(page.get_by_role("heading", name="设备数字化与联网")).to_be_visible(timeout=TIMEOUT)
     assert re.search(rf"/ent_fill\?.*a={aid}", page.url) and "s=equipment" in page.url, page.url
 
@@ -147,7 +137,7 @@ def test_answer_after_session_ended_is_not_saved_and_sign_in_returns_there(serve
 
     _fill_login(page, "ent1b")
     expect(page.get_by_role("radiogroup", name=re.compile("企业是否使用工业互联网平台"))).to_be_visible(timeout=TIMEOUT)
-    _round_trip_done(page)  # ... and still there once the cookie round trip has come back
+    round_trip_done(page)  # ... and still there once the cookie round trip has come back
     expect(page.get_by_role("radiogroup", name=re.compile("企业是否使用工业互联网平台"))).to_be_visible(timeout=TIMEOUT)
     assert f"a={aid}" in page.url, page.url
 
@@ -181,7 +171,7 @@ def test_production_start_has_no_demo_and_a_one_time_admin_password(server_facto
         assert match, srv.log_tail()
         _fill_login(page, "admin", match.group(1))
         expect(page.get_by_role("heading", name="修改密码", level=1)).to_be_visible(timeout=TIMEOUT)
-        _round_trip_done(page)
+        round_trip_done(page)
         page.goto(srv.url + "/admin_users")
         expect(page.get_by_role("heading", name="修改密码", level=1)).to_be_visible(timeout=TIMEOUT)
         page.get_by_label("原密码").fill(match.group(1))

@@ -41,11 +41,18 @@ def sign_in(page: Page, base: str, username: str) -> None:
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_role("button", name="退出登录")).to_be_visible(timeout=TIMEOUT)
-    # The page then goes through /auth/complete, which sets the HttpOnly cookie and comes back:
-    # a test navigating before that round trip ends would abort it (net::ERR_ABORTED).
+    round_trip_done(page)
+    expect(page.get_by_role("button", name="退出登录")).to_be_visible(timeout=TIMEOUT)
+
+
+def round_trip_done(page: Page) -> None:
+    """After a successful sign-in: wait until /auth/complete has set the cookie and the page is back and idle.
+
+    The page goes through /auth/complete, which sets the HttpOnly cookie and comes back: a test navigating
+    (or ending, see conftest.close_context) before that round trip ends would abort it (net::ERR_ABORTED).
+    """
     wait_for_cookie(page, True)
     page.wait_for_load_state("load")
-    expect(page.get_by_role("button", name="退出登录")).to_be_visible(timeout=TIMEOUT)
     wait_idle(page)
 
 
